@@ -1,0 +1,3 @@
+"""kexlint: Kubernetes exposure policy engine."""
+
+__version__ = "0.1.0"
