@@ -1,0 +1,48 @@
+"""Python checks for what a JSON Schema cannot express; one module per check.
+
+A module defines either `check(target, params, settings) -> Iterable[Hit]` (one target at a time)
+or a `Collector` class for conflicts across objects: `observe(target, params, settings, place)`
+records facts (and may yield Hits found inside the one target), `conclude()` yields Conflicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..loader import Pointer
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Cluster facts the rules depend on."""
+
+    kube_version: tuple[int, int] = (1, 36)
+    node_port_range: tuple[int, int] = (30000, 32767)
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: Pointer  # relative to the target
+    message: str
+    level: str | None = None  # overrides the rule's default level (e.g. removed vs deprecated API)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A field of an object in the linted set, resolved when it was observed."""
+
+    label: str  # "Kind namespace/name" of the object
+    where: str  # "file:line" or the JSON pointer when there is no file
+    token: object  # opaque to checks: the engine's handle to turn this into a finding
+
+
+@dataclass(frozen=True)
+class Conflict:
+    place: Place
+    message: str
+    related: str = ""  # where the other side is, "file:line"
+
+
+def is_int(value: object) -> bool:
+    """An integer as Kubernetes' JSON decoding accepts one (not a bool, not a float)."""
+    return type(value) is int

@@ -1,0 +1,47 @@
+"""apiVersion/kind pairs Kubernetes deprecated or stopped serving; the table is the rule's params."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..config import parse_kube_version
+from ..model import Target
+from . import Hit, Settings
+
+_indexes: dict[int, tuple[list, dict[tuple[str, str], dict]]] = {}
+
+
+def _index(apis: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    cached = _indexes.get(id(apis))
+    if cached is None or cached[0] is not apis:
+        cached = (apis, {(entry["apiVersion"], entry["kind"]): entry for entry in apis})
+        _indexes[id(apis)] = cached
+    return cached[1]
+
+
+def _version(text: str) -> str:
+    return ".".join(map(str, parse_kube_version(text)))
+
+
+def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterator[Hit]:
+    ref = target.obj.ref
+    entry = _index(params["apis"]).get((ref.api_version or "", ref.kind or ""))
+    if entry is None:
+        return
+    target_version = settings.kube_version
+    shown_target = ".".join(map(str, target_version))
+    replacement = entry.get("replacement")
+    use = f"; use {replacement}" if replacement else "; it has no replacement"
+    notes = f" {entry['notes']}" if entry.get("notes") else ""
+    removed = entry.get("removed")
+    if removed and parse_kube_version(removed) <= target_version:
+        yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is no longer served since Kubernetes "
+                  f"{_version(removed)} (target {shown_target}){use}.{notes}", level="error")
+        return
+    deprecated = entry.get("deprecated")
+    if deprecated and parse_kube_version(deprecated) > target_version:
+        return
+    until = f", removal planned in {_version(removed)}" if removed else ""
+    yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is deprecated (target {shown_target}"
+              f"{until}){use}.{notes}", level="warning")

@@ -1,0 +1,191 @@
+"""Command line: argument parsing and exit codes only; the work happens in lint/engine/reporters."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+from .config import (
+    Config,
+    ConfigError,
+    RuleSetting,
+    find_config,
+    load_config,
+    parse_kube_version,
+    parse_port_range,
+)
+from .engine import Engine
+from .findings import LEVEL_RANK, LEVELS
+from .lint import STDIN, Linter, expand_paths
+from .loader import MAX_FILE_BYTES
+from .registry import RuleFileError, builtin_rules, rules_by_id
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _lint_parser() -> argparse.ArgumentParser:
+    from .reporters import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="kexlint",
+        description="Lint Kubernetes manifests for risky or broken pod exposure: hostNetwork, hostPort, "
+                    "NodePort, LoadBalancer, Ingress. Other commands: kexlint rules | explain RULE | "
+                    "fix FILE | webhook …",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="manifest files or directories (*.yaml, *.yml, *.json); - reads stdin")
+    parser.add_argument("-f", "--format", choices=FORMATS, default="text")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("-c", "--config", metavar="FILE",
+                        help="config file (default: .kexlint.yaml in the working directory or a parent)")
+    parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
+    parser.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.36)")
+    parser.add_argument("--node-port-range", metavar="RANGE",
+                        help="the apiserver's --service-node-port-range (default 30000-32767)")
+    parser.add_argument("--fail-on", choices=(*LEVELS, "never"),
+                        help="lowest level that makes the exit code 1 (default error)")
+    parser.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
+    parser.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings")
+    parser.add_argument("--stdin-filename", metavar="NAME", default="<stdin>",
+                        help="name to report for findings read from stdin")
+    parser.add_argument("--max-file-size", type=float, metavar="MIB", default=MAX_FILE_BYTES / 2**20,
+                        help="refuse files larger than this many MiB (default %(default)g)")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    """The config file, then command-line overrides on top."""
+    known = set(rules_by_id())
+    path = None
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+    elif not args.no_config:
+        path = find_config(Path.cwd())
+    config = load_config(path, known)
+    settings = config.settings
+    try:
+        if args.kube_version:
+            settings = replace(settings, kube_version=parse_kube_version(args.kube_version))
+        if args.node_port_range:
+            settings = replace(settings, node_port_range=parse_port_range(args.node_port_range))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    rules = dict(config.rules)
+    for rule_id in args.disable:
+        if rule_id not in known:
+            raise UsageError(f"--disable {rule_id}: no such rule (see `kexlint rules`)")
+        rules[rule_id] = RuleSetting(enabled=False)
+    return replace(config, settings=settings, rules=rules, fail_on=args.fail_on or config.fail_on)
+
+
+def _use_color(choice: str, stream: object) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def run_lint(argv: list[str]) -> int:
+    from .reporters import Report, render
+
+    args = _lint_parser().parse_args(argv)
+    if not args.paths:
+        raise UsageError("no paths given (use - for stdin; see kexlint --help)")
+    config = resolve_config(args)
+    engine = Engine(builtin_rules(), config)
+    linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20))
+    stdin = sys.stdin.buffer if STDIN in args.paths else None
+    for item in expand_paths(args.paths):
+        if isinstance(item, str):
+            linter.lint_path(item, stdin, args.stdin_filename)
+        else:
+            linter.result.problems.append(item)
+    result = linter.finish()
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        report = Report(result, builtin_rules(), args.show_suppressed, _use_color(args.color, out))
+        out.write(render(args.format, report))
+    finally:
+        if args.output:
+            out.close()
+    if result.problems:
+        return EXIT_USAGE
+    if config.fail_on == "never":
+        return EXIT_OK
+    threshold = LEVEL_RANK[config.fail_on]
+    failing = any(f.suppressed is None and LEVEL_RANK[f.level] >= threshold for f in result.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def run_rules(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kexlint rules", description="List the rules.")
+    parser.parse_args(argv)
+    rules = builtin_rules()
+    width = max(len(rule.id) for rule in rules)
+    for rule in rules:
+        state = rule.level if rule.enabled else f"{rule.level} (off by default)"
+        print(f"{rule.id:<{width}}  {state:<8}  {rule.summary}")
+    return EXIT_OK
+
+
+def run_explain(argv: list[str]) -> int:
+    from .explain import explain
+
+    parser = argparse.ArgumentParser(prog="kexlint explain", description="Print a rule's documentation.")
+    parser.add_argument("rule")
+    args = parser.parse_args(argv)
+    rule = rules_by_id().get(args.rule)
+    if rule is None:
+        raise UsageError(f"no rule {args.rule!r}; `kexlint rules` lists them")
+    sys.stdout.write(explain(rule))
+    return EXIT_OK
+
+
+def run_webhook(argv: list[str]) -> int:
+    try:
+        from .webhook.commands import run
+    except ImportError as err:
+        raise UsageError(f"the webhook needs extra packages: pip install 'kexlint[webhook]' ({err})") from None
+    return run(argv)
+
+
+def run_fix(argv: list[str]) -> int:
+    try:
+        from .fix import run
+    except ImportError as err:
+        raise UsageError(f"kexlint fix needs extra packages: pip install 'kexlint[fix]' ({err})") from None
+    return run(argv)
+
+
+COMMANDS = {"lint": run_lint, "rules": run_rules, "explain": run_explain, "webhook": run_webhook,
+            "fix": run_fix}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = run_lint
+    if argv and argv[0] in COMMANDS:
+        command = COMMANDS[argv.pop(0)]
+    try:
+        return command(argv)
+    except (UsageError, ConfigError, RuleFileError) as err:
+        print(f"kexlint: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `kexlint … | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return EXIT_FINDINGS

@@ -1,0 +1,196 @@
+"""`.kexlint.yaml`: discovery, validation against a JSON Schema, and what it means for the engine."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from .checks import Settings
+from .findings import LEVELS, ObjectRef
+
+CONFIG_NAMES = (".kexlint.yaml", ".kexlint.yml")
+DEFAULT_KUBE_VERSION = "1.36"
+DEFAULT_NODE_PORT_RANGE = "30000-32767"
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and the offending key."""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    reason: str
+    rules: frozenset[str] | None = None
+    namespace: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    path: str | None = None
+
+    def matches(self, rule: str, ref: ObjectRef, source: str | None) -> bool:
+        if self.rules is not None and rule not in self.rules:
+            return False
+        if self.namespace is not None and not fnmatch.fnmatchcase(ref.namespace or "", self.namespace):
+            return False
+        if self.kind is not None and not fnmatch.fnmatchcase(ref.kind or "", self.kind):
+            return False
+        if self.name is not None and not fnmatch.fnmatchcase(ref.name or "", self.name):
+            return False
+        if self.path is not None and not (source and _path_matches(source, self.path)):
+            return False
+        return True
+
+
+def _path_matches(source: str, pattern: str) -> bool:
+    source = source.replace("\\", "/").removeprefix("./")
+    if fnmatch.fnmatchcase(source, pattern):
+        return True
+    # `dir/**` and `**/x.yaml` also match at any depth from the start of a relative path.
+    return pattern.endswith("/**") and source.startswith(pattern[:-2])
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    enabled: bool | None = None
+    level: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings = Settings()
+    fail_on: str = "error"
+    rules: dict[str, RuleSetting] = field(default_factory=dict)
+    exclusions: tuple[Exclusion, ...] = ()
+    webhook: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    def exclusion(self, rule: str, ref: ObjectRef, source: str | None) -> Exclusion | None:
+        for exclusion in self.exclusions:
+            if exclusion.matches(rule, ref, source):
+                return exclusion
+        return None
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:([-+])\s*(\d+))?\s*$")
+
+
+def parse_port_range(text: str) -> tuple[int, int]:
+    """The apiserver's --service-node-port-range syntax: `30000-32767`, `30000+2767` or `30000`."""
+    match = _RANGE.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a port range (e.g. 30000-32767 or 30000+2767)")
+    base = int(match.group(1))
+    if match.group(2) is None:
+        low, high = base, base
+    elif match.group(2) == "-":
+        low, high = base, int(match.group(3))
+    else:
+        low, high = base, base + int(match.group(3))
+    if not (0 < low <= high <= 65535):
+        raise ValueError(f"{text!r} is not a port range within 1-65535")
+    return low, high
+
+
+def parse_kube_version(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.\d+)?\s*", str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a Kubernetes version (e.g. 1.36)")
+    return int(match.group(1)), int(match.group(2))
+
+
+@cache
+def _schema_validator() -> Draft202012Validator:
+    text = resources.files("kexlint").joinpath("schemas/config.schema.json").read_text("utf-8")
+    return Draft202012Validator(json.loads(text))
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.kexlint.yaml` in start or one of its parents."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def load_config(path: Path | None, known_rules: set[str]) -> Config:
+    if path is None:
+        return Config()
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read config: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not UTF-8 text") from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {err.problem}") from None
+    return parse_config(data or {}, str(path), known_rules)
+
+
+def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
+    errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: {where}: {error.message}")
+
+    def fail(where: str, message: str) -> ConfigError:
+        return ConfigError(f"{source}: {where}: {message}")
+
+    try:
+        kube_version = parse_kube_version(data.get("kube-version", DEFAULT_KUBE_VERSION))
+    except ValueError as err:
+        raise fail("kube-version", str(err)) from None
+    try:
+        node_ports = parse_port_range(data.get("node-port-range", DEFAULT_NODE_PORT_RANGE))
+    except ValueError as err:
+        raise fail("node-port-range", str(err)) from None
+
+    rules: dict[str, RuleSetting] = {}
+    for rule_id, value in (data.get("rules") or {}).items():
+        if rule_id not in known_rules:
+            raise fail(f"rules/{rule_id}", f"unknown rule (known: {', '.join(sorted(known_rules))})")
+        if value == "off" or value is False:
+            rules[rule_id] = RuleSetting(enabled=False)
+        elif isinstance(value, str):
+            rules[rule_id] = RuleSetting(enabled=True, level=value)
+        else:
+            level = value.get("level")
+            enabled = False if level == "off" else value.get("enabled", True)
+            rules[rule_id] = RuleSetting(enabled, None if level == "off" else level, value.get("params", {}))
+
+    exclusions = []
+    for index, item in enumerate(data.get("exclude") or []):
+        unknown = set(item.get("rules", ())) - known_rules
+        if unknown:
+            raise fail(f"exclude/{index}/rules", f"unknown rule {sorted(unknown)[0]!r}")
+        exclusions.append(Exclusion(
+            reason=item["reason"],
+            rules=frozenset(item["rules"]) if "rules" in item else None,
+            namespace=item.get("namespace"), kind=item.get("kind"), name=item.get("name"),
+            path=item.get("path"),
+        ))
+    return Config(
+        settings=Settings(kube_version=kube_version, node_port_range=node_ports),
+        fail_on=data.get("fail-on", "error"),
+        rules=rules,
+        exclusions=tuple(exclusions),
+        webhook=data.get("webhook") or {},
+        path=source,
+    )
+
+
+assert set(LEVELS) == {"info", "warning", "error"}

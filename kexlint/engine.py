@@ -1,0 +1,181 @@
+"""The engine: (objects, rules, config) → findings. Pure: no I/O, no output formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .checks import Conflict, Hit, Place
+from .config import Config
+from .findings import Finding, ObjectRef, json_pointer
+from .loader import Document, InputError, Pointer
+from .model import K8sObject, Target, is_kubernetes_object, is_list_kind, object_ref, targets
+from .registry import Rule
+
+SUPPRESS_PREFIX = "ignore.kexlint.io/"
+
+
+class RuleCrash(Exception):
+    """A rule raised: a bug in kexlint, reported with the rule and object instead of a traceback."""
+
+    def __init__(self, rule: str, ref: ObjectRef, error: BaseException) -> None:
+        super().__init__(f"rule {rule} failed on {ref}: {type(error).__name__}: {error}")
+        self.rule = rule
+        self.ref = ref
+        self.error = error
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """A rule as the config sets it up: level, params and the (possibly) shared collector."""
+
+    rule: Rule
+    level: str
+    level_forced: bool
+    params: dict[str, Any]
+    keys: frozenset[str] | None
+
+
+def objects_of(doc: Document) -> Iterator[K8sObject | InputError]:
+    """The Kubernetes objects of a document: itself, or each item of a `kind: List`."""
+    value = doc.value
+    if not is_kubernetes_object(value):
+        return
+    if is_list_kind(value):
+        for index, item in enumerate(value["items"]):
+            if not isinstance(item, dict) or not is_kubernetes_object(item):
+                line, column = doc.locate(("items", index))
+                yield InputError(f"item {index} of {value.get('kind')} is not a Kubernetes object",
+                                 line, column)
+                continue
+            yield from _checked(K8sObject(item, object_ref(item), doc, ("items", index)))
+        return
+    yield from _checked(K8sObject(value, object_ref(value), doc))
+
+
+def _checked(obj: K8sObject) -> Iterator[K8sObject | InputError]:
+    if obj.ref.api_version is None or obj.ref.kind is None:
+        missing = "apiVersion" if obj.ref.api_version is None else "kind"
+        line, column = obj.locate(())
+        yield InputError(f"object has no {missing}", line or 0, column or 0)
+        return
+    yield obj
+
+
+class Engine:
+    """The active rules as the config sets them up; immutable, so threads can share one."""
+
+    def __init__(self, rules: Iterable[Rule], config: Config) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.active: list[ActiveRule] = []
+        for rule in rules:
+            setting = config.rules.get(rule.id)
+            enabled = rule.enabled if setting is None or setting.enabled is None else setting.enabled
+            if not enabled:
+                continue
+            forced = setting is not None and setting.level is not None
+            level = setting.level if forced else rule.level  # type: ignore[union-attr]
+            params = {**rule.params, **(setting.params if setting else {})}
+            self.active.append(ActiveRule(rule, level, forced, params, rule.schema_keys()))
+        # Rules grouped by target, so each object's targets are looked up once per kind of target.
+        self.by_target: dict[str, list[ActiveRule]] = {}
+        for active in self.active:
+            self.by_target.setdefault(active.rule.target, []).append(active)
+
+    def run(self) -> Run:
+        """A lint run over a set of objects, which cross-object rules see as one set."""
+        return Run(self)
+
+    def check_object(self, obj: K8sObject) -> list[Finding]:
+        """Findings for one object on its own (what the admission webhook sees)."""
+        run = self.run()
+        return run.lint_object(obj) + run.finish()
+
+    def suppression(self, rule_id: str, obj: K8sObject) -> str | None:
+        reason = obj.annotations.get(SUPPRESS_PREFIX + rule_id)
+        if isinstance(reason, str) and reason.strip():
+            return f"annotation: {reason.strip()}"
+        exclusion = self.config.exclusion(rule_id, obj.ref, obj.source)
+        if exclusion is not None:
+            return f"config: {exclusion.reason}"
+        return None
+
+
+class Run:
+    """Objects linted one at a time; cross-object rules keep only their facts and conclude last."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.collectors: dict[str, Any] = {
+            active.rule.id: active.rule.module.Collector()  # type: ignore[union-attr]
+            for active in engine.active if active.rule.is_collector
+        }
+
+    def lint_object(self, obj: K8sObject) -> list[Finding]:
+        findings: list[Finding] = []
+        kind = obj.ref.kind
+        for target_kind, actives in self.engine.by_target.items():
+            for target in targets(obj, target_kind):
+                for active in actives:
+                    rule = active.rule
+                    if rule.kinds is not None and kind not in rule.kinds:
+                        continue
+                    try:
+                        findings.extend(self._evaluate(active, target))
+                    except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
+                        raise RuleCrash(rule.id, obj.ref, err) from err
+        return findings
+
+    def _evaluate(self, active: ActiveRule, target: Target) -> Iterator[Finding]:
+        rule = active.rule
+        value = target.value
+        if active.keys is not None and (not isinstance(value, dict) or active.keys.isdisjoint(value)):
+            return
+        settings = self.engine.settings
+        if rule.schema is not None:
+            hits: Iterable[Hit] = rule.schema_hits(target)
+        elif rule.id in self.collectors:
+            hits = self.collectors[rule.id].observe(
+                target, active.params, settings,
+                lambda path: self._place(active, target.obj, target.path + tuple(path)))
+        else:
+            hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
+        for hit in hits:
+            yield self._finding(active, target.obj, target.path + tuple(hit.path), hit.message, hit.level)
+
+    def _finding(self, active: ActiveRule, obj: K8sObject, path: Pointer, message: str,
+                 level: str | None = None) -> Finding:
+        line, column = obj.locate(path)
+        return Finding(
+            rule=active.rule.id,
+            level=active.level if active.level_forced or level is None else level,
+            message=message,
+            fix=active.rule.fix,
+            file=obj.source,
+            line=line,
+            column=column,
+            path=tuple(path),
+            object=obj.ref,
+            suppressed=self.engine.suppression(active.rule.id, obj),
+        )
+
+    def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
+        line, column = obj.locate(path)
+        where = f"{obj.source}:{line}" if obj.source else json_pointer(path)
+        # The token holds all a finding needs, so the object itself is not kept alive.
+        suppressed = self.engine.suppression(active.rule.id, obj)
+        token = (active, obj.source, line, column, tuple(path), obj.ref, suppressed)
+        return Place(str(obj.ref), where, token)
+
+    def finish(self) -> list[Finding]:
+        findings = []
+        for collector in self.collectors.values():
+            conflicts: Iterable[Conflict] = collector.conclude()
+            for conflict in conflicts:
+                active, source, line, column, path, ref, suppressed = conflict.place.token
+                findings.append(Finding(active.rule.id, active.level, conflict.message, active.rule.fix,
+                                        source, line, column, path, ref, suppressed,
+                                        related=(conflict.related,) if conflict.related else ()))
+        return findings

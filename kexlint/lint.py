@@ -1,0 +1,128 @@
+"""Files → documents → objects → findings: the linter's pipeline over a set of paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .engine import Engine, RuleCrash, objects_of
+from .findings import Finding, InputProblem
+from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "-"
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    files: int = 0
+    objects: int = 0
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
+    """Files named, and manifests found below directories (hidden directories skipped), in order."""
+    for path in paths:
+        if path == STDIN:
+            yield path
+        elif os.path.isdir(path):
+            found = []
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(folder, f) for f in files if f.endswith(MANIFEST_SUFFIXES))
+            yield from sorted(found)
+        elif os.path.exists(path):
+            yield path
+        else:
+            yield InputProblem(path, 0, 0, "no such file or directory")
+
+
+def read_source(path: str, stdin: BinaryIO | None, max_bytes: int) -> bytes:
+    """A file's bytes, refusing anything over max_bytes before reading it all."""
+    if path == STDIN:
+        assert stdin is not None
+        data = stdin.read(max_bytes + 1)
+    else:
+        try:
+            size = os.stat(path).st_size
+            if size > max_bytes:
+                raise InputError(_too_large(size, max_bytes), 1, 1)
+            with open(path, "rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as err:
+            raise InputError(f"cannot read: {err.strerror}") from None
+    if len(data) > max_bytes:
+        raise InputError(_too_large(len(data), max_bytes), 1, 1)
+    return data
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB limit "
+            "(raise it with --max-file-size)")
+
+
+class Linter:
+    """Lints sources one at a time; cross-object findings come at the end."""
+
+    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.engine = engine
+        self.run = engine.run()
+        self.max_bytes = max_bytes
+        self.result = LintResult()
+
+    def lint_text(self, text: str, source: str) -> None:
+        self.lint_documents(read_documents(text, source), source)
+
+    def lint_documents(self, documents: Iterable[Document | InputError], source: str,
+                       strict: bool = False) -> None:
+        """strict: report non-mapping documents even when the source holds no Kubernetes object
+        (pre-commit hands over every YAML file; a list of Ansible tasks is not our business)."""
+        result = self.result
+        held: list[InputProblem] = []
+        saw_object = strict
+        for doc in documents:
+            if isinstance(doc, InputError):
+                result.problems.append(InputProblem(source, doc.line, doc.column, doc.message))
+                continue
+            if doc.value is None:
+                continue
+            if not isinstance(doc.value, dict):
+                held.append(InputProblem(source, doc.line, 1, f"document {doc.index + 1} is a "
+                                         f"{type(doc.value).__name__}, not a Kubernetes object"))
+                continue
+            for obj in objects_of(doc):
+                if isinstance(obj, InputError):
+                    result.problems.append(InputProblem(source, obj.line, obj.column, obj.message))
+                    continue
+                saw_object = True
+                result.objects += 1
+                try:
+                    result.findings.extend(self.run.lint_object(obj))
+                except RuleCrash as crash:
+                    line, column = obj.locate(())
+                    result.problems.append(InputProblem(source, line or 0, column or 0, str(crash)))
+        if saw_object:
+            result.problems.extend(held)
+
+    def lint_path(self, path: str, stdin: BinaryIO | None = None, stdin_name: str = "<stdin>") -> None:
+        source = stdin_name if path == STDIN else path
+        self.result.files += 1
+        try:
+            text = decode(read_source(path, stdin, self.max_bytes))
+        except InputError as err:
+            self.result.problems.append(InputProblem(source, err.line, err.column, err.message))
+            return
+        if path == STDIN:
+            documents = read_documents(text, source, is_json=looks_like_json(source, text))
+            self.lint_documents(documents, source, strict=True)
+        else:
+            self.lint_text(text, source)
+
+    def finish(self) -> LintResult:
+        self.result.findings.extend(self.run.finish())
+        self.result.findings.sort(key=Finding.sort_key)
+        self.result.problems.sort(key=lambda p: (p.file, p.line, p.column))
+        return self.result

@@ -1,0 +1,506 @@
+"""Bytes → documents: plain Python values plus a lazy map from JSON pointer to (line, column).
+
+Values are built in one pass over libyaml's parser events instead of PyYAML's composer and
+constructors: the events are produced in C, building dicts and lists from them costs less than
+building nodes, and an iterative builder has no recursion to overflow on hostile nesting.
+
+Positions are not recorded on that pass. Most documents never get a finding, so a document's
+positions are computed only when somebody asks, by parsing that document's slice of the text
+again with recording switched on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
+    from yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import Loader as _Parser  # type: ignore[assignment]
+
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+Pointer = tuple  # path of str keys and int indexes from the document root
+Position = tuple[int, int]  # 1-based line and column
+
+MAX_DEPTH = 1000
+# Expanded size (values counted once per alias use) beyond which a document is an alias bomb.
+MAX_EXPANDED_NODES = 1_000_000
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class InputError(Exception):
+    """Input that cannot be turned into documents; line/column are 1-based, 0 when unknown."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key repeated in one mapping; line and column are those of the repetition."""
+
+    pointer: Pointer
+    line: int
+    column: int
+
+
+Locations = tuple[dict[Pointer, Position], dict[Pointer, Position]]
+
+
+@dataclass
+class Document:
+    """One YAML document (or a whole JSON file) of one source."""
+
+    source: str
+    index: int  # 0-based position of the document in its source
+    line: int  # 1-based line where the document's content starts
+    value: Any
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+    span: tuple[int, int] = (0, 0)
+    locate_fn: Callable[[], Locations] | None = field(default=None, repr=False)
+    _locations: Locations | None = field(default=None, repr=False)
+
+    def _positions(self) -> Locations:
+        if self._locations is None:
+            try:
+                self._locations = self.locate_fn() if self.locate_fn else ({}, {})
+            except (InputError, yaml.YAMLError, RecursionError):
+                self._locations = ({}, {})
+        return self._locations
+
+    def locate(self, pointer: Pointer) -> Position:
+        """Position of the field at pointer, or of its deepest ancestor that has one."""
+        positions = self._positions()[0]
+        for end in range(len(pointer), -1, -1):
+            found = positions.get(tuple(pointer[:end]))
+            if found is not None:
+                return found
+        return (self.line, 1)
+
+    def first_occurrence(self, pointer: Pointer) -> Position | None:
+        """Where a repeated key was first written."""
+        return self._positions()[1].get(tuple(pointer))
+
+
+# --- scalars -------------------------------------------------------------------------------------
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# Tags that name a plain JSON-like value; anything else (!!python/object, custom tags) is refused
+# rather than constructed or silently read as a string.
+_STRING_TAGS = {_STR, "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp", "!"}
+_COLLECTION_TAGS = {None, "!", _MAP, _SEQ, "tag:yaml.org,2002:omap", "tag:yaml.org,2002:set"}
+
+_RESOLVERS = Resolver.yaml_implicit_resolvers
+_constructor = SafeConstructor()
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _construct(tag: str, value: str) -> Any:
+    if tag == _STR or tag in _STRING_TAGS:
+        return value
+    if tag == _BOOL:
+        return _constructor.construct_yaml_bool(ScalarNode(tag, value))
+    if tag == _INT:
+        return _constructor.construct_yaml_int(ScalarNode(tag, value))
+    if tag == _FLOAT:
+        return _constructor.construct_yaml_float(ScalarNode(tag, value))
+    if tag == _NULL:
+        return None
+    raise InputError(f"unsupported YAML tag {tag!r}")
+
+
+def _resolve_plain(value: str) -> Any:
+    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off are booleans)."""
+    if not value:
+        return None
+    resolvers = _RESOLVERS.get(value[0])
+    if resolvers is None:
+        return value
+    for tag, regexp in resolvers:
+        if regexp.match(value):
+            if tag == _TIMESTAMP or tag == _MERGE or tag == "tag:yaml.org,2002:value":
+                return value
+            return _construct(tag, value)
+    return value
+
+
+def _scalar(event: ScalarEvent) -> Any:
+    tag = event.tag
+    if tag is None:
+        if event.implicit[0]:
+            return _resolve_plain(event.value)
+        return event.value
+    if tag == "!":
+        return event.value
+    return _construct(tag, event.value)
+
+
+# --- the builder ---------------------------------------------------------------------------------
+
+_MERGE_KEY = object()
+_NO_KEY = object()
+
+
+class _Frame:
+    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges")
+
+    def __init__(self, container: Any, is_map: bool, anchor: str | None, start_count: int) -> None:
+        self.container = container
+        self.is_map = is_map
+        self.key: Any = _NO_KEY
+        self.key_mark: Any = None
+        self.anchor = anchor
+        self.start_count = start_count
+        self.merges: list[Any] | None = None
+
+
+def _path(stack: list[_Frame]) -> list[Any]:
+    path: list[Any] = []
+    for frame in stack[:-1]:
+        path.append(frame.key if frame.is_map else len(frame.container))
+    return path
+
+
+def _mark(mark: Any, line_offset: int) -> Position:
+    return (mark.line + 1 + line_offset, mark.column + 1)
+
+
+class _Builder:
+    """Turns the events of one YAML stream into Documents."""
+
+    def __init__(self, text: str, source: str, line_offset: int = 0, record: bool = False) -> None:
+        self.text = text
+        self.source = source
+        self.line_offset = line_offset
+        self.record = record
+        # Filled only when recording: pointer → position of its key (or item), and for repeated
+        # keys the position of the first occurrence.
+        self.positions: dict[Pointer, Position] = {}
+        self.first_positions: dict[Pointer, Position] = {}
+
+    def documents(self, first_index: int = 0) -> Iterator[Document]:
+        parser = _Parser(self.text)
+        try:
+            get_event = parser.get_event
+            get_event()  # StreamStartEvent
+            index = first_index
+            while True:
+                event = get_event()
+                if type(event) is StreamEndEvent:
+                    return
+                doc = self._document(get_event, event, index)
+                index += 1
+                if doc is not None:
+                    yield doc
+        finally:
+            parser.dispose()
+
+    def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
+        record = self.record
+        positions = self.positions
+        offset = self.line_offset
+        anchors: dict[str, tuple[Any, int]] = {}
+        duplicates: list[DuplicateKey] = []
+        stack: list[_Frame] = []
+        count = 0  # events, with every alias use counted at the full size of what it repeats
+        root: Any = None
+        have_root = False
+        first_mark = None
+
+        def add(value: Any, mark: Any) -> None:
+            nonlocal root, have_root
+            if not stack:
+                root, have_root = value, True
+                if record:
+                    positions.setdefault((), _mark(mark, offset))
+                return
+            frame = stack[-1]
+            if not frame.is_map:
+                if record:
+                    positions.setdefault((*_path(stack), len(frame.container)), _mark(mark, offset))
+                frame.container.append(value)
+                return
+            key = frame.key
+            if key is _NO_KEY:
+                if isinstance(value, (dict, list)):
+                    raise InputError("mapping keys must be scalars", *_mark(mark, offset))
+                frame.key = value
+                frame.key_mark = mark
+                return
+            frame.key = _NO_KEY
+            if key is _MERGE_KEY:
+                merged = value if isinstance(value, list) else [value]
+                if not all(isinstance(m, dict) for m in merged):
+                    raise InputError("merge key '<<' needs a mapping or a list of mappings",
+                                     *_mark(frame.key_mark, offset))
+                frame.merges = (frame.merges or []) + merged
+                return
+            container = frame.container
+            if key in container:
+                line, column = _mark(frame.key_mark, offset)
+                duplicates.append(DuplicateKey((*_path(stack), key), line, column))
+                if record:
+                    pointer = (*_path(stack), key)
+                    self.first_positions.setdefault(pointer, positions[pointer])
+            if record:
+                positions[(*_path(stack), key)] = _mark(frame.key_mark, offset)
+            container[key] = value
+
+        while True:
+            event = get_event()
+            kind = type(event)
+            count += 1
+            if first_mark is None:
+                first_mark = event.start_mark
+            if kind is ScalarEvent:
+                try:
+                    if stack and stack[-1].is_map and stack[-1].key is _NO_KEY:
+                        # Keys stay the text as written; only a plain `<<` is special.
+                        if event.tag is None and event.implicit[0] and event.value == "<<":
+                            value: Any = _MERGE_KEY
+                        elif event.tag is None or event.tag in _STRING_TAGS:
+                            value = event.value
+                        else:
+                            value = str(_scalar(event))
+                    else:
+                        value = _scalar(event)
+                except InputError as err:
+                    raise InputError(err.message, *_mark(event.start_mark, offset)) from None
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+                add(value, event.start_mark)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.tag not in _COLLECTION_TAGS:
+                    raise InputError(f"unsupported YAML tag {event.tag!r}",
+                                     *_mark(event.start_mark, offset))
+                if len(stack) >= MAX_DEPTH:
+                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels",
+                                     *_mark(event.start_mark, offset))
+                is_map = kind is MappingStartEvent
+                if record and (not stack or not stack[-1].is_map):
+                    # A collection in a sequence is located where it starts; in a mapping, at its key.
+                    item = () if not stack else (*_path(stack), len(stack[-1].container))
+                    positions.setdefault(item, _mark(event.start_mark, offset))
+                stack.append(_Frame({} if is_map else [], is_map, event.anchor, count))
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                frame = stack.pop()
+                container = frame.container
+                if frame.merges:
+                    # Explicit keys win over merged ones; earlier merge sources win over later ones.
+                    for source in frame.merges:
+                        for key, value in source.items():
+                            if key not in container:
+                                container[key] = value
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (container, count - frame.start_count + 1)
+                add(container, event.start_mark)
+            elif kind is AliasEvent:
+                anchored = anchors.get(event.anchor)
+                if anchored is None:
+                    raise InputError(f"alias *{event.anchor} refers to an unknown or enclosing anchor",
+                                     *_mark(event.start_mark, offset))
+                value, size = anchored
+                count += size
+                if count > MAX_EXPANDED_NODES:
+                    raise InputError(
+                        f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                        *_mark(event.start_mark, offset))
+                add(value, event.start_mark)
+            elif kind is DocumentEndEvent:
+                break
+            else:  # pragma: no cover - libyaml emits nothing else inside a document
+                raise InputError(f"unexpected YAML event {kind.__name__}", *_mark(event.start_mark, offset))
+        if not have_root:
+            return None
+        assert first_mark is not None
+        doc = Document(self.source, index, first_mark.line + 1 + offset, root, duplicates)
+        # Character span of the document in this builder's text, from the start of its first line.
+        doc.span = (first_mark.index - first_mark.column, event.end_mark.index)
+        return doc
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+_DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+
+
+def decode(data: bytes) -> str:
+    """Bytes → text, as UTF-8 or (with a BOM) UTF-16/32; anything else is an InputError."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise InputError(f"invalid UTF-16: {err.reason}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        what = "binary data" if b"\x00" in data[:8192] else "invalid UTF-8"
+        raise InputError(f"not a text file ({what} at byte {err.start})", line, column) from None
+
+
+def _line_start(text: str, line: int) -> int:
+    """Index of the first character of 0-based line `line` (len(text) past the end)."""
+    index = 0
+    for _ in range(line):
+        index = text.find("\n", index) + 1
+        if index == 0:
+            return len(text)
+    return index
+
+
+def _yaml_locator(text: str, source: str, line_offset: int) -> Callable[[], Locations]:
+    def locate() -> Locations:
+        builder = _Builder(text, source, line_offset, record=True)
+        for _ in builder.documents():
+            break
+        return builder.positions, builder.first_positions
+
+    return locate
+
+
+def _parse_error(err: yaml.MarkedYAMLError, line_offset: int) -> InputError:
+    mark = err.problem_mark or err.context_mark
+    problem = err.problem or "invalid YAML"
+    if err.context:
+        problem = f"{problem} ({err.context})"
+    if mark is None:
+        return InputError(problem)
+    return InputError(problem, mark.line + 1 + line_offset, mark.column + 1)
+
+
+def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
+    """Every document of a YAML stream; after an error, resume at the next `---` line."""
+    start = 0
+    line_offset = 0
+    index = 0
+    while True:
+        chunk = text[start:] if start else text
+        last_line = line_offset
+        try:
+            for doc in _Builder(chunk, source, line_offset).documents(index):
+                index = doc.index + 1
+                last_line = doc.line
+                first, end = doc.span
+                doc.locate_fn = _yaml_locator(chunk[first:end], source, doc.line - 1)
+                yield doc
+            return
+        except InputError as err:
+            if not err.line:
+                err.line = last_line or line_offset + 1
+            yield err
+            error_line = err.line
+        except yaml.MarkedYAMLError as err:
+            error = _parse_error(err, line_offset)
+            yield error
+            error_line = error.line or last_line + 1
+        except yaml.YAMLError as err:
+            yield InputError(str(err).splitlines()[0] if str(err) else "invalid YAML", last_line + 1)
+            return
+        # The error's own line may be the separator of the next document.
+        match = _DOC_SEPARATOR.search(text, max(_line_start(text, error_line - 1), start + 1))
+        if match is None:
+            return
+        start = match.start()
+        line_offset = text.count("\n", 0, start)
+        index += 1
+
+
+class _DuplicateTracker:
+    """object_pairs_hook for json.loads that keeps the last value and remembers repeated keys."""
+
+    def __init__(self) -> None:
+        self.repeated: dict[int, list[str]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                self.repeated.setdefault(id(result), []).append(key)
+            result[key] = value
+        return result
+
+
+def _json_duplicates(value: Any, repeated: dict[int, list[str]], doc: Document) -> list[DuplicateKey]:
+    found: list[DuplicateKey] = []
+    stack: list[tuple[Pointer, Any]] = [((), value)]
+    while stack:
+        pointer, node = stack.pop()
+        if isinstance(node, dict):
+            for key in repeated.get(id(node), ()):
+                line, column = doc.locate((*pointer, key))
+                found.append(DuplicateKey((*pointer, key), line, column))
+            stack.extend(((*pointer, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*pointer, i), v) for i, v in enumerate(node))
+    return found
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_document(text: str, source: str) -> Document:
+    tracker = _DuplicateTracker()
+    try:
+        value = json.loads(text, object_pairs_hook=tracker, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg}", err.lineno, err.colno) from None
+    except ValueError as err:
+        raise InputError(f"invalid JSON: {err}", 1, 1) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nesting too deep", 1, 1) from None
+    doc = Document(source, 0, 1, value, locate_fn=_yaml_locator(text, source, 0))
+    if tracker.repeated:
+        doc.duplicates = _json_duplicates(value, tracker.repeated, doc)
+    return doc
+
+
+def looks_like_json(name: str, text: str) -> bool:
+    """JSON by file name; for stdin, by its first character (YAML streams rarely start with `{`)."""
+    if name.endswith(".json"):
+        return True
+    return not name.endswith((".yaml", ".yml")) and text.lstrip()[:1] == "{"
+
+
+def read_documents(text: str, source: str, is_json: bool | None = None) -> Iterator[Document | InputError]:
+    """Documents of one source's text; errors come out in the stream instead of being raised."""
+    if is_json if is_json is not None else source.endswith(".json"):
+        try:
+            yield json_document(text, source)
+        except InputError as err:
+            yield err
+        return
+    yield from yaml_documents(text, source)

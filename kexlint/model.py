@@ -1,0 +1,139 @@
+"""Kubernetes objects and the targets rules look at: pod specs, containers, services, ingresses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import ObjectRef
+from .loader import Document, Pointer
+
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+# Where each built-in workload kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, Pointer] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+# Custom resources (Argo Rollout, OpenKruise CloneSet, …) that embed a pod template.
+GENERIC_POD_SPEC_PATH: Pointer = ("spec", "template", "spec")
+
+TARGET_KINDS = ("object", "pod-spec", "container", "service", "ingress")
+
+
+@dataclass
+class K8sObject:
+    """One Kubernetes object: a document, or one item of a List document."""
+
+    value: dict[str, Any]
+    ref: ObjectRef
+    doc: Document | None = None  # None for objects that came without a file (admission requests)
+    prefix: Pointer = ()  # where the object sits in its document
+    _pod_spec: tuple[Pointer, dict] | None | bool = field(default=False, repr=False)
+
+    @property
+    def source(self) -> str | None:
+        return self.doc.source if self.doc else None
+
+    def locate(self, path: Pointer) -> tuple[int | None, int | None]:
+        if self.doc is None:
+            return None, None
+        return self.doc.locate(self.prefix + tuple(path))
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        metadata = self.value.get("metadata")
+        annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+        return annotations if isinstance(annotations, dict) else {}
+
+    def pod_spec(self) -> tuple[Pointer, dict] | None:
+        if self._pod_spec is False:
+            self._pod_spec = _find_pod_spec(self.value, self.ref.kind)
+        return self._pod_spec  # type: ignore[return-value]
+
+
+def _dig(value: Any, path: Pointer) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _find_pod_spec(value: dict, kind: str | None) -> tuple[Pointer, dict] | None:
+    path = POD_SPEC_PATHS.get(kind or "")
+    if path is not None:
+        spec = _dig(value, path)
+        return (path, spec) if isinstance(spec, dict) else None
+    spec = _dig(value, GENERIC_POD_SPEC_PATH)
+    if isinstance(spec, dict) and isinstance(spec.get("containers"), list):
+        return GENERIC_POD_SPEC_PATH, spec
+    return None
+
+
+def object_ref(value: dict[str, Any]) -> ObjectRef:
+    metadata = value.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    name = metadata.get("name") or metadata.get("generateName")
+    namespace = metadata.get("namespace")
+    api_version = value.get("apiVersion")
+    kind = value.get("kind")
+    return ObjectRef(
+        str(api_version) if api_version is not None else None,
+        str(kind) if kind is not None else None,
+        str(namespace) if namespace not in (None, "") else None,
+        str(name) if name not in (None, "") else None,
+    )
+
+
+def is_kubernetes_object(value: Any) -> bool:
+    return isinstance(value, dict) and ("apiVersion" in value or "kind" in value)
+
+
+def is_list_kind(value: dict) -> bool:
+    kind = value.get("kind")
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(value.get("items"), list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A part of an object a rule inspects; path is relative to the object's root."""
+
+    obj: K8sObject
+    path: Pointer
+    value: Any
+
+
+def targets(obj: K8sObject, kind: str) -> Iterator[Target]:
+    if kind == "object":
+        yield Target(obj, (), obj.value)
+    elif kind == "pod-spec":
+        found = obj.pod_spec()
+        if found is not None:
+            yield Target(obj, *found)
+    elif kind == "container":
+        found = obj.pod_spec()
+        if found is not None:
+            path, spec = found
+            for list_name in CONTAINER_LISTS:
+                containers = spec.get(list_name)
+                if isinstance(containers, list):
+                    for index, container in enumerate(containers):
+                        if isinstance(container, dict):
+                            yield Target(obj, (*path, list_name, index), container)
+    elif kind == "service":
+        if obj.ref.kind == "Service":
+            yield Target(obj, (), obj.value)
+    elif kind == "ingress":
+        if obj.ref.kind == "Ingress":
+            yield Target(obj, (), obj.value)
+    else:  # pragma: no cover - rule files are validated against TARGET_KINDS
+        raise ValueError(f"unknown target {kind!r}")

@@ -1,0 +1,40 @@
+"""GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding."""
+
+from __future__ import annotations
+
+from . import Report
+
+_COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _annotation(command: str, file: str | None, line: int | None, column: int | None,
+                title: str, message: str) -> str:
+    props = []
+    if file:
+        props.append(f"file={_property(file)}")
+        if line:
+            props.append(f"line={line}")
+        if column:
+            props.append(f"col={column}")
+    props.append(f"title={_property(title)}")
+    return f"::{command} {','.join(props)}::{_data(message)}"
+
+
+def render(report: Report) -> str:
+    lines = [_annotation("error", p.file, p.line, p.column, "kexlint: input error", p.message)
+             for p in report.result.problems]
+    for f in report.active:
+        lines.append(_annotation(_COMMANDS[f.level], f.file, f.line, f.column, f"kexlint {f.rule}",
+                                 f"{f.message} ({f.object})\nfix: {f.fix}"))
+    s = report.summary()
+    lines.append(f"kexlint: {s['errors']} errors, {s['warnings']} warnings, {s['suppressed']} suppressed "
+                 f"in {s['objects']} objects from {s['files']} files")
+    return "\n".join(lines) + "\n"
