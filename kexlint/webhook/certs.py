@@ -252,6 +252,7 @@ def _make_ca(now: dt.datetime, ca_days: int) -> tuple[Any, x509.Certificate]:
 def _load_ca(cert_path: Path, key_path: Path) -> tuple[Any, x509.Certificate]:
     """Load an existing CA pair, refusing anything we could not safely sign with."""
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -260,7 +261,7 @@ def _load_ca(cert_path: Path, key_path: Path) -> tuple[Any, x509.Certificate]:
         raise CertError(f"{cert_path} is not a PEM certificate: {exc}") from exc
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise CertError(f"{key_path} is not an unencrypted PEM private key: {exc}") from exc
     if _spki(key.public_key()) != _spki(cert.public_key()):
         raise CertError(f"{key_path} does not belong to {cert_path}")
