@@ -138,10 +138,17 @@ def _construct(tag: str, value: str) -> Any:
     raise InputError(f"unsupported YAML tag {tag!r}")
 
 
+# go-yaml v2, which Kubernetes reads YAML with (sigs.k8s.io/yaml), also takes y/Y/n/N as booleans;
+# PyYAML's resolver does not.
+_SHORT_BOOLS = {"y": True, "Y": True, "n": False, "N": False}
+
+
 def _resolve_plain(value: str) -> Any:
-    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off are booleans)."""
+    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off/y/n are booleans)."""
     if not value:
         return None
+    if len(value) == 1 and value in _SHORT_BOOLS:
+        return _SHORT_BOOLS[value]
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
