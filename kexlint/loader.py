@@ -178,7 +178,7 @@ _NO_KEY = object()
 
 
 class _Frame:
-    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges")
+    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges", "merge_mark")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, start_count: int) -> None:
         self.container = container
@@ -188,6 +188,7 @@ class _Frame:
         self.anchor = anchor
         self.start_count = start_count
         self.merges: list[Any] | None = None
+        self.merge_mark: Any = None
 
 
 def _path(stack: list[_Frame]) -> list[Any]:
@@ -270,6 +271,7 @@ class _Builder:
                     raise InputError("merge key '<<' needs a mapping or a list of mappings",
                                      *_mark(frame.key_mark, offset))
                 frame.merges = (frame.merges or []) + merged
+                frame.merge_mark = frame.key_mark
                 return
             container = frame.container
             if key in container:
@@ -319,14 +321,19 @@ class _Builder:
                     positions.setdefault(item, _mark(event.start_mark, offset))
                 stack.append(_Frame({} if is_map else [], is_map, event.anchor, count))
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                frame = stack.pop()
+                frame = stack[-1]
                 container = frame.container
                 if frame.merges:
+                    # Merged keys are located at the `<<` that brought them in.
+                    here = tuple(_path(stack)) if record else ()
                     # Explicit keys win over merged ones; earlier merge sources win over later ones.
                     for source in frame.merges:
                         for key, value in source.items():
                             if key not in container:
                                 container[key] = value
+                                if record:
+                                    positions[(*here, key)] = _mark(frame.merge_mark, offset)
+                stack.pop()
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (container, count - frame.start_count + 1)
                 add(container, event.start_mark)
