@@ -440,6 +440,15 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             error = _parse_error(err, line_offset)
             yield error
             error_line = error.line or last_line + 1
+        except yaml.reader.ReaderError as err:
+            # A character YAML does not allow (NUL, other control characters); the offset is the
+            # position in this chunk, which libyaml counts in bytes of UTF-8: close enough for a line.
+            before = chunk[:err.position]
+            line = line_offset + before.count("\n") + 1
+            yield InputError(f"{err.reason}: character #x{err.character:04x} is not allowed in YAML"
+                             if isinstance(err.character, int) else err.reason,
+                             line, err.position - (before.rfind("\n") + 1) + 1)
+            return
         except yaml.YAMLError as err:
             yield InputError(str(err).splitlines()[0] if str(err) else "invalid YAML", last_line + 1)
             return
