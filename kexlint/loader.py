@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import Loader as _Parser  # type: ignore[assignment]
 

@@ -6,7 +6,7 @@ import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -48,23 +48,23 @@ class Rule:
     def is_collector(self) -> bool:
         return self.module is not None and hasattr(self.module, "Collector")
 
+    @cached_property
     def validator(self) -> Draft202012Validator | None:
-        return _validator(self.id, json.dumps(self.schema, sort_keys=True)) if self.schema else None
+        """Compiled once per rule."""
+        return Draft202012Validator(self.schema) if self.schema else None
 
-    def schema_keys(self) -> frozenset[str] | None:
-        """Keys one of which a target must have for the schema to be able to fail.
+    @cached_property
+    def schema_paths(self) -> tuple[tuple[str, ...], ...] | None:
+        """Where in a target the schema can fail, when it says so plainly.
 
-        A schema that only says how some properties must look passes every object lacking all of
-        them, so such targets can skip validation: the cheap structural check before the schema.
+        A schema made only of `properties` and `items` passes every target that lacks all of its
+        leaves, so a target without any of those paths skips validation: the cheap structural check
+        before the schema. None when the schema has other keywords on the way down.
         """
-        if not self.schema or set(self.schema) - {"type", "properties", "description"}:
-            return None
-        if self.schema.get("type", "object") != "object":
-            return None
-        return frozenset(self.schema.get("properties", {}))
+        return _leaf_paths(self.schema) if self.schema else None
 
     def schema_hits(self, target: Target) -> Iterator[Hit]:
-        validator = self.validator()
+        validator = self.validator
         assert validator is not None
         for error in validator.iter_errors(target.value):
             path = tuple(error.absolute_path)
@@ -80,9 +80,32 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@cache
-def _validator(rule_id: str, schema_text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_text))
+_PLAIN = {"type", "description", "properties", "items"}
+
+
+def _leaf_paths(schema: Any) -> tuple[tuple[str, ...], ...] | None:
+    if not isinstance(schema, dict) or set(schema) - _PLAIN or not ({"properties", "items"} & set(schema)):
+        return None
+    if set(schema) & {"type"} and schema["type"] not in ("object", "array"):
+        return None  # a type check can fail on its own, wherever the value sits
+    paths: list[tuple[str, ...]] = []
+    for key, sub in (schema.get("properties") or {}).items():
+        below = _leaf_paths(sub)
+        paths.extend([(key,)] if below is None else [(key, *p) for p in below])
+    if "items" in schema:
+        below = _leaf_paths(schema["items"])
+        paths.extend([("*",)] if below is None else [("*", *p) for p in below])
+    return tuple(paths)
+
+
+def has_path(value: Any, path: tuple[str, ...]) -> bool:
+    """Whether any value sits at path (`*` stands for every item of a list)."""
+    if not path:
+        return True
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return isinstance(value, list) and any(has_path(item, rest) for item in value)
+    return isinstance(value, dict) and head in value and has_path(value[head], rest)
 
 
 @cache
