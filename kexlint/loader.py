@@ -45,6 +45,9 @@ MAX_DEPTH = 1000
 # Expanded size (values counted once per alias use) beyond which a document is an alias bomb.
 MAX_EXPANDED_NODES = 1_000_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Kubernetes integers are int64; far bigger ones are refused so that no later str() of them hits
+# Python's 4300-digit conversion limit (0x… literals are not subject to it when parsed).
+MAX_INT_BITS = 1024
 
 
 class InputError(Exception):
@@ -127,12 +130,21 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 def _construct(tag: str, value: str) -> Any:
     if tag == _STR or tag in _STRING_TAGS:
         return value
-    if tag == _BOOL:
-        return _constructor.construct_yaml_bool(ScalarNode(tag, value))
-    if tag == _INT:
-        return _constructor.construct_yaml_int(ScalarNode(tag, value))
-    if tag == _FLOAT:
-        return _constructor.construct_yaml_float(ScalarNode(tag, value))
+    try:
+        if tag == _BOOL:
+            return _constructor.construct_yaml_bool(ScalarNode(tag, value))
+        if tag == _INT:
+            number = _constructor.construct_yaml_int(ScalarNode(tag, value))
+            if number.bit_length() > MAX_INT_BITS:
+                raise InputError(f"integer of more than {MAX_INT_BITS} bits")
+            return number
+        if tag == _FLOAT:
+            return _constructor.construct_yaml_float(ScalarNode(tag, value))
+    except (ValueError, KeyError):
+        # Only an explicit tag gets here with text that does not fit it (`!!int abc`), or an integer
+        # over Python's 4300-digit conversion limit.
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InputError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
     if tag == _NULL:
         return None
     raise InputError(f"unsupported YAML tag {tag!r}")
