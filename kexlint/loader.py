@@ -69,7 +69,24 @@ class DuplicateKey:
     column: int
 
 
-Locations = tuple[dict[Pointer, Position], dict[Pointer, Position]]
+# Where each value of a document was written, as a tree that mirrors the value: an entry is a
+# packed position (int) for a scalar, alias or merged value, or [packed position, children] for a
+# mapping (children: dict key → entry) or sequence (children: list of entries). A tree rather than a
+# dict keyed by pointer because pointers cost memory in proportion to their depth, which on a deep
+# and wide document (1000 levels × 200k items) means gigabytes.
+PositionTree = Any
+Locations = tuple[PositionTree, dict[Pointer, Position]]
+
+_COLUMN_BITS = 32
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+
+
+def _unpack(packed: int) -> Position:
+    return (packed >> _COLUMN_BITS, packed & _COLUMN_MASK)
+
+
+def _entry_position(entry: Any) -> int:
+    return entry if type(entry) is int else entry[0]
 
 
 @dataclass
@@ -88,19 +105,29 @@ class Document:
     def _positions(self) -> Locations:
         if self._locations is None:
             try:
-                self._locations = self.locate_fn() if self.locate_fn else ({}, {})
+                self._locations = self.locate_fn() if self.locate_fn else (None, {})
             except (InputError, yaml.YAMLError, RecursionError):
-                self._locations = ({}, {})
+                self._locations = (None, {})
         return self._locations
 
     def locate(self, pointer: Pointer) -> Position:
         """Position of the field at pointer, or of its deepest ancestor that has one."""
-        positions = self._positions()[0]
-        for end in range(len(pointer), -1, -1):
-            found = positions.get(tuple(pointer[:end]))
-            if found is not None:
-                return found
-        return (self.line, 1)
+        entry = self._positions()[0]
+        if entry is None:
+            return (self.line, 1)
+        found = _entry_position(entry)
+        for key in pointer:
+            if type(entry) is int:
+                break
+            children = entry[1]
+            if isinstance(children, dict):
+                entry = children.get(key) if isinstance(key, str) else None
+            else:
+                entry = children[key] if type(key) is int and 0 <= key < len(children) else None
+            if entry is None:
+                break
+            found = _entry_position(entry)
+        return _unpack(found)
 
     def first_occurrence(self, pointer: Pointer) -> Position | None:
         """Where a repeated key was first written."""
@@ -161,6 +188,8 @@ def _resolve_plain(value: str) -> Any:
         return None
     if len(value) == 1 and value in _SHORT_BOOLS:
         return _SHORT_BOOLS[value]
+    if value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1) and len(value) < 300:
+        return int(value)  # plain decimal (ports, replicas): skip the resolver's regexps; 0… is octal
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
@@ -190,7 +219,8 @@ _NO_KEY = object()
 
 
 class _Frame:
-    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges", "merge_mark")
+    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merged", "position",
+                 "children")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, start_count: int) -> None:
         self.container = container
@@ -199,8 +229,12 @@ class _Frame:
         self.key_mark: Any = None
         self.anchor = anchor
         self.start_count = start_count
-        self.merges: list[Any] | None = None
-        self.merge_mark: Any = None
+        # Keys whose value came from a `<<` merge and was not written in this mapping (yet): writing
+        # one of them afterwards is an override, not a duplicate.
+        self.merged: set[Any] | None = None
+        # Only when recording positions: this container's packed position and its children's entries.
+        self.position = 0
+        self.children: Any = None
 
 
 def _path(stack: list[_Frame]) -> list[Any]:
@@ -214,6 +248,13 @@ def _mark(mark: Any, line_offset: int) -> Position:
     return (mark.line + 1 + line_offset, mark.column + 1)
 
 
+def _is_merge_key(event: ScalarEvent) -> bool:
+    """A plain `<<`, or `!!merge <<`, as go-yaml (which Kubernetes reads YAML with) takes them."""
+    if event.value != "<<":
+        return False
+    return (event.tag is None and event.implicit[0]) or event.tag == _MERGE
+
+
 class _Builder:
     """Turns the events of one YAML stream into Documents."""
 
@@ -222,9 +263,9 @@ class _Builder:
         self.source = source
         self.line_offset = line_offset
         self.record = record
-        # Filled only when recording: pointer → position of its key (or item), and for repeated
-        # keys the position of the first occurrence.
-        self.positions: dict[Pointer, Position] = {}
+        # Filled only when recording: the position tree of the first document (see Locations), and
+        # for repeated keys the position of the first occurrence.
+        self.positions: PositionTree = None
         self.first_positions: dict[Pointer, Position] = {}
 
     def documents(self, first_index: int = 0) -> Iterator[Document]:
@@ -246,27 +287,33 @@ class _Builder:
 
     def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
         record = self.record
-        positions = self.positions
         offset = self.line_offset
+        line_base = (1 + offset) << _COLUMN_BITS
         anchors: dict[str, tuple[Any, int]] = {}
         duplicates: list[DuplicateKey] = []
         stack: list[_Frame] = []
         count = 0  # events, with every alias use counted at the full size of what it repeats
+        aliased = False
         root: Any = None
         have_root = False
         first_mark = None
 
-        def add(value: Any, mark: Any) -> None:
+        def packed(mark: Any) -> int:
+            return line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
+
+        def add(value: Any, mark: Any, entry: Any = None) -> None:
+            """Put value into the open container; entry is its position-tree entry when recording
+            (None: a leaf at mark)."""
             nonlocal root, have_root
             if not stack:
                 root, have_root = value, True
                 if record:
-                    positions.setdefault((), _mark(mark, offset))
+                    self.positions = entry if entry is not None else packed(mark)
                 return
             frame = stack[-1]
             if not frame.is_map:
                 if record:
-                    positions.setdefault((*_path(stack), len(frame.container)), _mark(mark, offset))
+                    frame.children.append(entry if entry is not None else packed(mark))
                 frame.container.append(value)
                 return
             key = frame.key
@@ -277,36 +324,59 @@ class _Builder:
                 frame.key_mark = mark
                 return
             frame.key = _NO_KEY
+            container = frame.container
             if key is _MERGE_KEY:
                 merged = value if isinstance(value, list) else [value]
                 if not all(isinstance(m, dict) for m in merged):
                     raise InputError("merge key '<<' needs a mapping or a list of mappings",
                                      *_mark(frame.key_mark, offset))
-                frame.merges = (frame.merges or []) + merged
-                frame.merge_mark = frame.key_mark
+                # go-yaml v2 (sigs.k8s.io/yaml, so kubectl and the apiserver) applies a merge where it
+                # is written: it overrides keys written before it and is overridden by keys written
+                # after it; in a list, earlier mappings win. The YAML 1.1 draft (and PyYAML) let explicit
+                # keys always win, which would read `hostNetwork: false` followed by `<<: *hostnet`
+                # as false while Kubernetes runs the pod with true.
+                if frame.merged is None:
+                    frame.merged = set()
+                here = packed(frame.key_mark) if record else 0
+                for source in reversed(merged):
+                    for merged_key, merged_value in source.items():
+                        if merged_key not in container:
+                            frame.merged.add(merged_key)
+                        container[merged_key] = merged_value
+                        if record:
+                            # Merged keys are located at the `<<` that brought them in.
+                            frame.children[merged_key] = here
                 return
-            container = frame.container
             if key in container:
-                line, column = _mark(frame.key_mark, offset)
-                duplicates.append(DuplicateKey((*_path(stack), key), line, column))
-                if record:
+                if frame.merged is not None and key in frame.merged:
+                    frame.merged.discard(key)
+                else:
+                    line, column = _mark(frame.key_mark, offset)
                     pointer = (*_path(stack), key)
-                    self.first_positions.setdefault(pointer, positions[pointer])
+                    duplicates.append(DuplicateKey(pointer, line, column))
+                    if record:
+                        self.first_positions.setdefault(pointer, _unpack(_entry_position(frame.children[key])))
             if record:
-                positions[(*_path(stack), key)] = _mark(frame.key_mark, offset)
+                # A value in a mapping is located at its key.
+                here = packed(frame.key_mark)
+                frame.children[key] = here if entry is None else [here, entry[1]]
             container[key] = value
 
         while True:
             event = get_event()
             kind = type(event)
             count += 1
+            if count > MAX_EXPANDED_NODES:
+                what = ("aliases expand to more than {:,} values (an alias bomb?)" if aliased
+                        else "document has more than {:,} values")
+                raise InputError(what.format(MAX_EXPANDED_NODES), *_mark(event.start_mark, offset))
             if first_mark is None:
                 first_mark = event.start_mark
             if kind is ScalarEvent:
                 try:
                     if stack and stack[-1].is_map and stack[-1].key is _NO_KEY:
-                        # Keys stay the text as written; only a plain `<<` is special.
-                        if event.tag is None and event.implicit[0] and event.value == "<<":
+                        # Keys stay the text as written; only `<<` is special.
+                        if _is_merge_key(event):
                             value: Any = _MERGE_KEY
                         elif event.tag is None or event.tag in _STRING_TAGS:
                             value = event.value
@@ -327,28 +397,18 @@ class _Builder:
                     raise InputError(f"nesting deeper than {MAX_DEPTH} levels",
                                      *_mark(event.start_mark, offset))
                 is_map = kind is MappingStartEvent
-                if record and (not stack or not stack[-1].is_map):
-                    # A collection in a sequence is located where it starts; in a mapping, at its key.
-                    item = () if not stack else (*_path(stack), len(stack[-1].container))
-                    positions.setdefault(item, _mark(event.start_mark, offset))
-                stack.append(_Frame({} if is_map else [], is_map, event.anchor, count))
+                frame = _Frame({} if is_map else [], is_map, event.anchor, count)
+                if record:
+                    # Located where it starts; add() moves a mapping's value to its key.
+                    frame.position = packed(event.start_mark)
+                    frame.children = {} if is_map else []
+                stack.append(frame)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                frame = stack[-1]
+                frame = stack.pop()
                 container = frame.container
-                if frame.merges:
-                    # Merged keys are located at the `<<` that brought them in.
-                    here = tuple(_path(stack)) if record else ()
-                    # Explicit keys win over merged ones; earlier merge sources win over later ones.
-                    for source in frame.merges:
-                        for key, value in source.items():
-                            if key not in container:
-                                container[key] = value
-                                if record:
-                                    positions[(*here, key)] = _mark(frame.merge_mark, offset)
-                stack.pop()
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (container, count - frame.start_count + 1)
-                add(container, event.start_mark)
+                add(container, event.start_mark, [frame.position, frame.children] if record else None)
             elif kind is AliasEvent:
                 anchored = anchors.get(event.anchor)
                 if anchored is None:
@@ -356,6 +416,7 @@ class _Builder:
                                      *_mark(event.start_mark, offset))
                 value, size = anchored
                 count += size
+                aliased = True
                 if count > MAX_EXPANDED_NODES:
                     raise InputError(
                         f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
