@@ -440,13 +440,27 @@ class _Builder:
 _DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 
 
+def _utf16_without_bom(head: bytes) -> bool:
+    """ASCII text as UTF-16: every other byte is zero, the others are not."""
+    if len(head) < 4 or len(head) % 2:
+        head = head[:len(head) - len(head) % 2]
+    if len(head) < 4:
+        return False
+    evens, odds = head[0::2], head[1::2]
+    return (not any(evens) and all(odds)) or (not any(odds) and all(evens))
+
+
 def decode(data: bytes) -> str:
     """Bytes → text, as UTF-8 or (with a BOM) UTF-16/32; anything else is an InputError."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as err:
-            raise InputError(f"invalid UTF-16: {err.reason}") from None
+            raise InputError(f"invalid UTF-16: {err.reason}", 1, 1) from None
+    if _utf16_without_bom(data[:32]):
+        # YAML's encoding detection takes `00 xx` / `xx 00` for UTF-16 without a byte order mark;
+        # libyaml and go-yaml do not, so kubectl cannot read it either: say what it is.
+        raise InputError("UTF-16 text without a byte order mark; save it as UTF-8", 1, 1)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
