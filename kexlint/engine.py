@@ -89,7 +89,9 @@ class Engine:
         return Run(self)
 
     def check_object(self, obj: K8sObject) -> list[Finding]:
-        """Findings for one object on its own (what the admission webhook sees)."""
+        """Findings for one object on its own (what the admission webhook sees).
+
+        Raises InputError for an object too deeply nested to check, RuleCrash for a rule's bug."""
         run = self.run()
         return run.lint_object(obj) + run.finish()
 
@@ -124,6 +126,13 @@ class Run:
                         continue
                     try:
                         findings.extend(self._evaluate(active, target))
+                    except RecursionError:
+                        # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
+                        # value nested a few hundred levels deep, which a JSON admission request can
+                        # carry, cannot be checked. Refuse the object rather than pass it unchecked.
+                        line, column = obj.locate(())
+                        raise InputError(f"{obj.ref} nests too deeply to be checked (rule {rule.id})",
+                                         line or 0, column or 0) from None
                     except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
                         raise RuleCrash(rule.id, obj.ref, err) from err
         return findings

@@ -104,6 +104,8 @@ class Linter:
                 except RuleCrash as crash:
                     line, column = obj.locate(())
                     result.problems.append(InputProblem(source, line or 0, column or 0, str(crash)))
+                except InputError as err:
+                    result.problems.append(InputProblem(source, err.line, err.column, err.message))
         if saw_object:
             result.problems.extend(held)
 

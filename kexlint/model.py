@@ -79,19 +79,28 @@ def _find_pod_spec(value: dict, kind: str | None) -> tuple[Pointer, dict] | None
     return None
 
 
+def _text(value: Any, empty_is_none: bool = True) -> str | None:
+    """A field of the object's identity as text. Only scalars are spelled out: str() of a list or
+    mapping nested 100,000 deep (a plain object from an admission request) raises RecursionError,
+    and a large one would put megabytes into every message that names the object."""
+    if value is None or (empty_is_none and value == ""):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return "<mapping>" if isinstance(value, dict) else "<list>"
+    try:
+        return str(value)
+    except ValueError:  # an int past Python's 4300-digit str() limit
+        return f"<{type(value).__name__}>"
+
+
 def object_ref(value: dict[str, Any]) -> ObjectRef:
     metadata = value.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
-    namespace = metadata.get("namespace")
-    api_version = value.get("apiVersion")
-    kind = value.get("kind")
-    return ObjectRef(
-        str(api_version) if api_version is not None else None,
-        str(kind) if kind is not None else None,
-        str(namespace) if namespace not in (None, "") else None,
-        str(name) if name not in (None, "") else None,
-    )
+    return ObjectRef(_text(value.get("apiVersion"), False), _text(value.get("kind"), False),
+                     _text(metadata.get("namespace")), _text(name))
 
 
 def is_kubernetes_object(value: Any) -> bool:
