@@ -118,7 +118,14 @@ class Linter:
             self.result.problems.append(InputProblem(source, err.line, err.column, err.message))
             return
         if path == STDIN:
-            documents = read_documents(text, source, is_json=looks_like_json(source, text))
+            documents: Iterable[Document | InputError] = read_documents(
+                text, source, is_json=looks_like_json(source, text))
+            if looks_like_json(source, text) and not source.endswith(".json"):
+                # Only guessed from a leading `{`: a YAML flow mapping starts that way too.
+                documents = list(documents)
+                first = documents[0]
+                if isinstance(first, InputError) and first.message.startswith("invalid JSON: Expecting"):
+                    documents = read_documents(text, source, is_json=False)
             self.lint_documents(documents, source, strict=True)
         else:
             self.lint_text(text, source)
