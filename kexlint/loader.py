@@ -149,6 +149,8 @@ def _resolve_plain(value: str) -> Any:
         return None
     if len(value) == 1 and value in _SHORT_BOOLS:
         return _SHORT_BOOLS[value]
+    if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii():
+        return int(value)  # the common case of the int resolver, without its regex and constructor
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
