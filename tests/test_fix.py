@@ -462,6 +462,13 @@ def test_no_final_newline_and_crlf_are_kept() -> None:
     assert fix_text(old, plan()).text == old.replace("batch/v1beta1", "batch/v1")
 
 
+def test_content_on_the_marker_line_is_left_alone() -> None:
+    old = "--- !!map\napiVersion: batch/v1beta1\nkind: CronJob\n"
+    result = fix_text(old, plan())
+    assert result.text == old and result.converted == []
+    assert "content on the `---` line" in result.notes[0]
+
+
 @pytest.mark.parametrize("text", [
     INGRESS_NEW,  # already current
     "# not Kubernetes\nservers:\n  - host: a   # x\n    port: 80\nflags: {a: yes}\n",

@@ -149,6 +149,12 @@ def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
         result.notes.extend(f"{what}: {note}" for note in notes)
     if not changed:
         return chunk.text
+    if chunk.body.startswith("---"):
+        # `--- !tag` or `--- {…}`: ruamel would not write the marker line back as it was.
+        del result.converted[first_conversion:]
+        result.notes.append(f"line {chunk.line + 1}: not converted: content on the `---` line; move it "
+                            "to the next line and run fix again")
+        return chunk.text
     body = dump_document(root, style)
     # Blank lines that ended the document stay exactly as they were; so does a missing final newline.
     blank_tail = re.search(r"\n((?:[ \t]*\n)*)\Z", chunk.body)
