@@ -418,9 +418,11 @@ def _line_start(text: str, line: int) -> int:
     return index
 
 
-def _yaml_locator(text: str, source: str, line_offset: int) -> Callable[[], Locations]:
+def _yaml_locator(text: str, source: str, line_offset: int, span: tuple[int, int] | None = None
+                  ) -> Callable[[], Locations]:
     def locate() -> Locations:
-        builder = _Builder(text, source, line_offset, record=True)
+        # Slice only when asked: most documents are never located.
+        builder = _Builder(text[span[0]:span[1]] if span else text, source, line_offset, record=True)
         for _ in builder.documents():
             break
         return builder.positions, builder.first_positions
@@ -450,8 +452,7 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             for doc in _Builder(chunk, source, line_offset).documents(index):
                 index = doc.index + 1
                 last_line = doc.line
-                first, end = doc.span
-                doc.locate_fn = _yaml_locator(chunk[first:end], source, doc.line - 1)
+                doc.locate_fn = _yaml_locator(chunk, source, doc.line - 1, doc.span)
                 yield doc
             return
         except InputError as err:
