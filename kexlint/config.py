@@ -7,7 +7,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +107,7 @@ def parse_kube_version(text: str) -> tuple[int, int]:
 
 
 def _schema_text() -> str:
-    return resources.files("kexlint").joinpath("schemas/config.schema.json").read_text("utf-8")
+    return (Path(__file__).parent / "schemas" / "config.schema.json").read_text("utf-8")
 
 
 @cache

@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -115,7 +114,7 @@ def _check_module(name: str) -> ModuleType:
 
 
 def _meta_schema_text() -> str:
-    return resources.files("kexlint").joinpath("schemas/rule.schema.json").read_text("utf-8")
+    return (Path(__file__).parent / "schemas" / "rule.schema.json").read_text("utf-8")
 
 
 @cache
@@ -177,14 +176,13 @@ def load_rule_file(path: Path) -> Rule:
     return parse_rule(data, str(path))
 
 
-def rules_folder() -> Any:
-    """The shipped rules: package data `kexlint.rules` when installed, `rules/` in a source tree."""
-    try:
-        folder = resources.files("kexlint.rules")
-        if folder.joinpath("host-network.yaml").is_file():
-            return folder
-    except (ModuleNotFoundError, TypeError):
-        pass
+def rules_folder() -> Path:
+    """The shipped rules: `kexlint/rules/` in an installed wheel (setuptools maps the top-level
+    `rules/` there), the top-level `rules/` in a source tree or an editable install. Plain paths
+    rather than importlib.resources, which costs import time on every run."""
+    installed = Path(__file__).resolve().parent / "rules"
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parent.parent / "rules"
 
 
