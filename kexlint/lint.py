@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from .engine import Engine, RuleCrash, objects_of
-from .findings import Finding, InputProblem
+from .findings import Finding, InputProblem, ObjectRef
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
 from .sources import kustomization_file, render_kustomize, source_name
 
@@ -24,6 +24,8 @@ class LintResult:
     objects: int = 0
     # Rendered sources (see sources.py): source name → the file on disk it was rendered from.
     origins: dict[str, str] = field(default_factory=dict)
+    # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases).
+    seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
@@ -106,6 +108,7 @@ class Linter:
                     continue
                 saw_object = True
                 result.objects += 1
+                result.seen.append((source, obj.ref))
                 try:
                     result.findings.extend(self.run.lint_object(obj))
                 except RuleCrash as crash:
