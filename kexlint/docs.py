@@ -96,7 +96,7 @@ def index_page(rules: tuple[Rule, ...]) -> str:
         "| rule | level | default | what it flags |",
         "| --- | --- | --- | --- |",
     ]
-    for rule in rules:
+    for rule in sorted(rules, key=lambda r: r.id):  # by id, whatever order the registry keeps
         summary = rule.summary.replace("|", "\\|")  # a pipe would end the table cell
         lines.append(f"| [{rule.id}]({rule.id}.md) | {rule.level} | {'on' if rule.enabled else 'off'} | {summary} |")
     return "\n".join(lines) + "\n"
