@@ -80,11 +80,31 @@ def wall(argv: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
+def compare_checkov(checkov: str, folder: Path) -> None:
+    """checkov's Kubernetes framework over the same files, beside the floor and kexlint once more."""
+    import resource
+
+    paths = corpus_files(folder)
+    floor = child(FLOOR, paths)
+    ours = child(KEXLINT, paths)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([checkov, "-d", str(folder), "--framework", "kubernetes", "--quiet", "--compact",
+                    "-o", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"\ncheckov on {folder.name}: {seconds:.1f} s ({seconds / floor['seconds']:.0f}x the floor, "
+          f"{seconds / ours['seconds']:.0f}x kexlint), peak {max(peak, before) / 1024:.0f} MiB "
+          f"(peak of any child so far)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path, help="output folder of bench/corpus.py")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
     parser.add_argument("--sizes", default="small,medium,huge")
+    parser.add_argument("--checkov", metavar="EXE",
+                        help="also time this checkov executable on the medium corpus (the Python peer)")
     args = parser.parse_args()
 
     print(f"{'corpus':<8} {'floor s':>8} {'kexlint s':>9} {'ratio':>6} {'objects/s':>10} "
@@ -101,6 +121,9 @@ def main() -> int:
               f"{ours['objects'] / ours['seconds']:10,.0f} {floor['maxrss_kib'] / 1024:9.1f} "
               f"{ours['maxrss_kib'] / 1024:11.1f} {ours['maxrss_kib'] / floor['maxrss_kib']:9.2f} "
               f"{ours['findings']}")
+
+    if args.checkov:
+        compare_checkov(args.checkov, args.corpus / "medium")
 
     small = str(ROOT / "examples" / "influxdb-hostport.yaml")
     repeat = max(args.repeat * 5, 10)
