@@ -138,10 +138,17 @@ def _construct(tag: str, value: str) -> Any:
     raise InputError(f"unsupported YAML tag {tag!r}")
 
 
+# go-yaml v2, which Kubernetes reads YAML with (sigs.k8s.io/yaml), also takes y/Y/n/N as booleans;
+# PyYAML's resolver does not.
+_SHORT_BOOLS = {"y": True, "Y": True, "n": False, "N": False}
+
+
 def _resolve_plain(value: str) -> Any:
-    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off are booleans)."""
+    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off/y/n are booleans)."""
     if not value:
         return None
+    if len(value) == 1 and value in _SHORT_BOOLS:
+        return _SHORT_BOOLS[value]
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
@@ -171,7 +178,7 @@ _NO_KEY = object()
 
 
 class _Frame:
-    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges")
+    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merges", "merge_mark")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, start_count: int) -> None:
         self.container = container
@@ -181,6 +188,7 @@ class _Frame:
         self.anchor = anchor
         self.start_count = start_count
         self.merges: list[Any] | None = None
+        self.merge_mark: Any = None
 
 
 def _path(stack: list[_Frame]) -> list[Any]:
@@ -263,6 +271,7 @@ class _Builder:
                     raise InputError("merge key '<<' needs a mapping or a list of mappings",
                                      *_mark(frame.key_mark, offset))
                 frame.merges = (frame.merges or []) + merged
+                frame.merge_mark = frame.key_mark
                 return
             container = frame.container
             if key in container:
@@ -312,14 +321,19 @@ class _Builder:
                     positions.setdefault(item, _mark(event.start_mark, offset))
                 stack.append(_Frame({} if is_map else [], is_map, event.anchor, count))
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                frame = stack.pop()
+                frame = stack[-1]
                 container = frame.container
                 if frame.merges:
+                    # Merged keys are located at the `<<` that brought them in.
+                    here = tuple(_path(stack)) if record else ()
                     # Explicit keys win over merged ones; earlier merge sources win over later ones.
                     for source in frame.merges:
                         for key, value in source.items():
                             if key not in container:
                                 container[key] = value
+                                if record:
+                                    positions[(*here, key)] = _mark(frame.merge_mark, offset)
+                stack.pop()
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (container, count - frame.start_count + 1)
                 add(container, event.start_mark)
@@ -426,6 +440,15 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             error = _parse_error(err, line_offset)
             yield error
             error_line = error.line or last_line + 1
+        except yaml.reader.ReaderError as err:
+            # A character YAML does not allow (NUL, other control characters); the offset is the
+            # position in this chunk, which libyaml counts in bytes of UTF-8: close enough for a line.
+            before = chunk[:err.position]
+            line = line_offset + before.count("\n") + 1
+            yield InputError(f"{err.reason}: character #x{err.character:04x} is not allowed in YAML"
+                             if isinstance(err.character, int) else err.reason,
+                             line, err.position - (before.rfind("\n") + 1) + 1)
+            return
         except yaml.YAMLError as err:
             yield InputError(str(err).splitlines()[0] if str(err) else "invalid YAML", last_line + 1)
             return

@@ -162,7 +162,7 @@ def builtin_rules() -> tuple[Rule, ...]:
             except yaml.YAMLError as err:
                 raise RuleFileError(f"rules/{entry.name}: {err}") from None
             rules.append(parse_rule(data, f"rules/{entry.name}"))
-    return tuple(rules)
+    return tuple(sorted(rules, key=lambda rule: rule.id))
 
 
 _RuleLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

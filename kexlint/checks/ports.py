@@ -11,7 +11,8 @@ from ..model import CONTAINER_LISTS
 from . import is_int
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-WILDCARD_IPS = ("", "0.0.0.0", "::")
+# The scheduler's HostPortInfo: an empty hostIP means 0.0.0.0, the only wildcard ("::" is not one).
+WILDCARD_IPS = ("", "0.0.0.0")
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class HostBinding:
         return f"{ip}:{self.port}/{self.protocol}"
 
 
-def container_ports(spec: dict[str, Any]) -> Iterator[tuple[Pointer, dict[str, Any]]]:
-    """Each port mapping of every container list, with its path relative to the pod spec."""
-    for list_name in CONTAINER_LISTS:
+def container_ports(spec: dict[str, Any], lists: tuple[str, ...] = CONTAINER_LISTS
+                    ) -> Iterator[tuple[Pointer, dict[str, Any]]]:
+    """Each port mapping of the container lists, with its path relative to the pod spec."""
+    for list_name in lists:
         containers = spec.get(list_name)
         if not isinstance(containers, list):
             continue
@@ -54,10 +56,11 @@ def container_ports(spec: dict[str, Any]) -> Iterator[tuple[Pointer, dict[str, A
 
 
 def host_bindings(spec: dict[str, Any]) -> Iterator[HostBinding]:
-    """What a pod binds on its node. Under hostNetwork every containerPort is a host port
-    (the apiserver defaults hostPort to containerPort there)."""
+    """What a pod holds on its node while it runs, as the scheduler's NodePorts filter counts it:
+    the ports of `containers` (not init containers). Under hostNetwork every containerPort is a
+    host port (the apiserver defaults hostPort to containerPort there)."""
     host_network = spec.get("hostNetwork") is True
-    for path, port in container_ports(spec):
+    for path, port in container_ports(spec, ("containers",)):
         host_port = port.get("hostPort")
         protocol = port.get("protocol") or "TCP"
         ip = port.get("hostIP") or "0.0.0.0"
