@@ -117,7 +117,7 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bind": [f"{args.host}:{args.port}" if ":" not in args.host else f"[{args.host}]:{args.port}"],
         "workers": args.workers,
-        "worker_class": "gthread",
+        "worker_class": "kexlint.webhook.worker.Worker",  # gthread, closing its listener on SIGTERM
         "threads": args.threads,
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": args.graceful_timeout,
