@@ -38,7 +38,11 @@ def admission_review(operation: str, obj: dict[str, Any] | None, old: dict[str, 
     subject = obj if obj is not None else old
     assert subject is not None
     kind = kind or subject["kind"]
-    group, version, resource = RESOURCES[kind]
+    if kind in RESOURCES:
+        group, version, resource = RESOURCES[kind]
+    else:  # a kind of its own (custom resource, old API): group and version from its apiVersion
+        group, _, version = str(subject.get("apiVersion", "v1")).rpartition("/")
+        resource = kind.lower() + "s"
     metadata = subject.get("metadata", {})
     namespace = namespace if namespace is not None else metadata.get("namespace", "default")
     gvk = {"group": group, "version": version, "kind": kind}
