@@ -72,3 +72,17 @@ def test_metrics_count_reviews_findings_and_latency(client):
     assert 'kexlint_webhook_reviews_total{kind="Pod",operation="CREATE",verdict="deny"}' in text
     assert 'kexlint_webhook_findings_total{denied="true",level="error",rule="host-network"}' in text
     assert "kexlint_webhook_review_duration_seconds_bucket{le=\"0.005\"}" in text
+
+
+def test_cli_and_webhook_commands_do_not_import_the_server_stack():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import kexlint.cli, kexlint.webhook.commands, kexlint.webhook.admission; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'gunicorn', 'prometheus_client', "
+            "'werkzeug'}))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env={"PYTHONPATH": str(root)},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
