@@ -11,7 +11,7 @@ from .config import Config
 from .findings import Finding, ObjectRef, json_pointer
 from .loader import Document, InputError, Pointer
 from .model import K8sObject, Target, is_kubernetes_object, is_list_kind, object_ref, targets
-from .registry import Rule
+from .registry import Rule, has_path
 
 SUPPRESS_PREFIX = "ignore.kexlint.io/"
 
@@ -34,7 +34,7 @@ class ActiveRule:
     level: str
     level_forced: bool
     params: dict[str, Any]
-    keys: frozenset[str] | None
+    paths: tuple[tuple[str, ...], ...] | None
 
 
 def objects_of(doc: Document) -> Iterator[K8sObject | InputError]:
@@ -78,7 +78,7 @@ class Engine:
             forced = setting is not None and setting.level is not None
             level = setting.level if forced else rule.level  # type: ignore[union-attr]
             params = {**rule.params, **(setting.params if setting else {})}
-            self.active.append(ActiveRule(rule, level, forced, params, rule.schema_keys()))
+            self.active.append(ActiveRule(rule, level, forced, params, rule.schema_paths))
         # Rules grouped by target, so each object's targets are looked up once per kind of target.
         self.by_target: dict[str, list[ActiveRule]] = {}
         for active in self.active:
@@ -131,7 +131,7 @@ class Run:
     def _evaluate(self, active: ActiveRule, target: Target) -> Iterator[Finding]:
         rule = active.rule
         value = target.value
-        if active.keys is not None and (not isinstance(value, dict) or active.keys.isdisjoint(value)):
+        if active.paths is not None and not any(has_path(value, path) for path in active.paths):
             return
         settings = self.engine.settings
         if rule.schema is not None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from .engine import Engine, RuleCrash, objects_of
-from .findings import Finding, InputProblem
+from .findings import Finding, InputProblem, ObjectRef
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
+from .sources import kustomization_file, render_kustomize, source_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -21,12 +22,20 @@ class LintResult:
     problems: list[InputProblem] = field(default_factory=list)
     files: int = 0
     objects: int = 0
+    # Rendered sources (see sources.py): source name → the file on disk it was rendered from.
+    origins: dict[str, str] = field(default_factory=dict)
+    # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases).
+    seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
-    """Files named, and manifests found below directories (hidden directories skipped), in order."""
+    """Files named, and manifests found below directories (hidden directories skipped), in order.
+
+    A directory with a kustomization file is yielded itself, not walked: it is rendered whole."""
     for path in paths:
         if path == STDIN:
+            yield path
+        elif os.path.isdir(path) and kustomization_file(path):
             yield path
         elif os.path.isdir(path):
             found = []
@@ -99,6 +108,7 @@ class Linter:
                     continue
                 saw_object = True
                 result.objects += 1
+                result.seen.append((source, obj.ref))
                 try:
                     result.findings.extend(self.run.lint_object(obj))
                 except RuleCrash as crash:
@@ -108,6 +118,9 @@ class Linter:
             result.problems.extend(held)
 
     def lint_path(self, path: str, stdin: BinaryIO | None = None, stdin_name: str = "<stdin>") -> None:
+        if path != STDIN and os.path.isdir(path):
+            self.lint_kustomization(path)
+            return
         source = stdin_name if path == STDIN else path
         self.result.files += 1
         try:
@@ -120,6 +133,18 @@ class Linter:
             self.lint_documents(documents, source, strict=True)
         else:
             self.lint_text(text, source)
+
+    def lint_kustomization(self, directory: str) -> None:
+        """`kubectl kustomize DIRECTORY` as one stream; strict like stdin, since it is all manifests."""
+        self.result.files += 1
+        try:
+            rendered = render_kustomize(directory, self.max_bytes)
+            text = decode(rendered.data)
+        except InputError as err:
+            self.result.problems.append(InputProblem(source_name(directory), err.line, err.column, err.message))
+            return
+        self.result.origins[rendered.name] = rendered.origin
+        self.lint_documents(read_documents(text, rendered.name, is_json=False), rendered.name, strict=True)
 
     def finish(self) -> LintResult:
         self.result.findings.extend(self.run.finish())

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import Loader as _Parser  # type: ignore[assignment]
 
@@ -149,6 +149,8 @@ def _resolve_plain(value: str) -> Any:
         return None
     if len(value) == 1 and value in _SHORT_BOOLS:
         return _SHORT_BOOLS[value]
+    if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii():
+        return int(value)  # the common case of the int resolver, without its regex and constructor
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
@@ -233,56 +235,19 @@ class _Builder:
             parser.dispose()
 
     def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
+        # One loop over the document's events with no call per value: this is the hot path, and
+        # Python function calls would cost more than libyaml's parsing.
         record = self.record
         positions = self.positions
         offset = self.line_offset
         anchors: dict[str, tuple[Any, int]] = {}
         duplicates: list[DuplicateKey] = []
         stack: list[_Frame] = []
+        frame: _Frame | None = None  # stack[-1]
         count = 0  # events, with every alias use counted at the full size of what it repeats
         root: Any = None
         have_root = False
         first_mark = None
-
-        def add(value: Any, mark: Any) -> None:
-            nonlocal root, have_root
-            if not stack:
-                root, have_root = value, True
-                if record:
-                    positions.setdefault((), _mark(mark, offset))
-                return
-            frame = stack[-1]
-            if not frame.is_map:
-                if record:
-                    positions.setdefault((*_path(stack), len(frame.container)), _mark(mark, offset))
-                frame.container.append(value)
-                return
-            key = frame.key
-            if key is _NO_KEY:
-                if isinstance(value, (dict, list)):
-                    raise InputError("mapping keys must be scalars", *_mark(mark, offset))
-                frame.key = value
-                frame.key_mark = mark
-                return
-            frame.key = _NO_KEY
-            if key is _MERGE_KEY:
-                merged = value if isinstance(value, list) else [value]
-                if not all(isinstance(m, dict) for m in merged):
-                    raise InputError("merge key '<<' needs a mapping or a list of mappings",
-                                     *_mark(frame.key_mark, offset))
-                frame.merges = (frame.merges or []) + merged
-                frame.merge_mark = frame.key_mark
-                return
-            container = frame.container
-            if key in container:
-                line, column = _mark(frame.key_mark, offset)
-                duplicates.append(DuplicateKey((*_path(stack), key), line, column))
-                if record:
-                    pointer = (*_path(stack), key)
-                    self.first_positions.setdefault(pointer, positions[pointer])
-            if record:
-                positions[(*_path(stack), key)] = _mark(frame.key_mark, offset)
-            container[key] = value
 
         while True:
             event = get_event()
@@ -291,52 +256,53 @@ class _Builder:
             if first_mark is None:
                 first_mark = event.start_mark
             if kind is ScalarEvent:
-                try:
-                    if stack and stack[-1].is_map and stack[-1].key is _NO_KEY:
-                        # Keys stay the text as written; only a plain `<<` is special.
-                        if event.tag is None and event.implicit[0] and event.value == "<<":
-                            value: Any = _MERGE_KEY
-                        elif event.tag is None or event.tag in _STRING_TAGS:
-                            value = event.value
-                        else:
-                            value = str(_scalar(event))
+                if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                    # A key stays the text as written; only a plain `<<` is special.
+                    tag = event.tag
+                    if tag is None or tag in _STRING_TAGS:
+                        key = event.value
+                        if key == "<<" and tag is None and event.implicit[0]:
+                            key = _MERGE_KEY
                     else:
-                        value = _scalar(event)
-                except InputError as err:
-                    raise InputError(err.message, *_mark(event.start_mark, offset)) from None
+                        key = str(self._scalar(event))
+                    frame.key = key
+                    frame.key_mark = event.start_mark
+                    if event.anchor is not None:
+                        anchors[event.anchor] = (key, 1)
+                    continue
+                tag = event.tag
+                if tag is None:
+                    value: Any = event.value
+                    if event.implicit[0] and (not value or value[0] in _RESOLVERS):
+                        value = self._scalar(event)
+                else:
+                    value = self._scalar(event)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
-                add(value, event.start_mark)
+                mark = event.start_mark
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.tag not in _COLLECTION_TAGS:
-                    raise InputError(f"unsupported YAML tag {event.tag!r}",
-                                     *_mark(event.start_mark, offset))
+                    raise InputError(f"unsupported YAML tag {event.tag!r}", *_mark(event.start_mark, offset))
                 if len(stack) >= MAX_DEPTH:
-                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels",
-                                     *_mark(event.start_mark, offset))
+                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event.start_mark, offset))
                 is_map = kind is MappingStartEvent
-                if record and (not stack or not stack[-1].is_map):
+                if record and (frame is None or not frame.is_map):
                     # A collection in a sequence is located where it starts; in a mapping, at its key.
-                    item = () if not stack else (*_path(stack), len(stack[-1].container))
+                    item = () if frame is None else (*_path(stack), len(frame.container))
                     positions.setdefault(item, _mark(event.start_mark, offset))
-                stack.append(_Frame({} if is_map else [], is_map, event.anchor, count))
+                frame = _Frame({} if is_map else [], is_map, event.anchor, count)
+                stack.append(frame)
+                continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                frame = stack[-1]
-                container = frame.container
+                assert frame is not None
+                value = frame.container
                 if frame.merges:
-                    # Merged keys are located at the `<<` that brought them in.
-                    here = tuple(_path(stack)) if record else ()
-                    # Explicit keys win over merged ones; earlier merge sources win over later ones.
-                    for source in frame.merges:
-                        for key, value in source.items():
-                            if key not in container:
-                                container[key] = value
-                                if record:
-                                    positions[(*here, key)] = _mark(frame.merge_mark, offset)
-                stack.pop()
+                    self._merge(frame, stack)
                 if frame.anchor is not None:
-                    anchors[frame.anchor] = (container, count - frame.start_count + 1)
-                add(container, event.start_mark)
+                    anchors[frame.anchor] = (value, count - frame.start_count + 1)
+                stack.pop()
+                frame = stack[-1] if stack else None
+                mark = event.start_mark
             elif kind is AliasEvent:
                 anchored = anchors.get(event.anchor)
                 if anchored is None:
@@ -345,14 +311,45 @@ class _Builder:
                 value, size = anchored
                 count += size
                 if count > MAX_EXPANDED_NODES:
-                    raise InputError(
-                        f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
-                        *_mark(event.start_mark, offset))
-                add(value, event.start_mark)
+                    raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                                     *_mark(event.start_mark, offset))
+                if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                    if isinstance(value, (dict, list)):
+                        raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
+                    frame.key = value
+                    frame.key_mark = event.start_mark
+                    continue
+                mark = event.start_mark
             elif kind is DocumentEndEvent:
                 break
             else:  # pragma: no cover - libyaml emits nothing else inside a document
                 raise InputError(f"unexpected YAML event {kind.__name__}", *_mark(event.start_mark, offset))
+
+            # The value is complete: put it where it belongs.
+            if frame is None:
+                root, have_root = value, True
+                if record:
+                    positions.setdefault((), _mark(mark, offset))
+            elif not frame.is_map:
+                if record:
+                    positions.setdefault((*_path(stack), len(frame.container)), _mark(mark, offset))
+                frame.container.append(value)
+            else:
+                key = frame.key
+                frame.key = _NO_KEY
+                if key is _MERGE_KEY:
+                    self._merge_source(frame, value, offset)
+                    continue
+                container = frame.container
+                if key in container:
+                    line, column = _mark(frame.key_mark, offset)
+                    pointer = (*_path(stack), key)
+                    duplicates.append(DuplicateKey(pointer, line, column))
+                    if record:
+                        self.first_positions.setdefault(pointer, positions[pointer])
+                if record:
+                    positions[(*_path(stack), key)] = _mark(frame.key_mark, offset)
+                container[key] = value
         if not have_root:
             return None
         assert first_mark is not None
@@ -360,6 +357,32 @@ class _Builder:
         # Character span of the document in this builder's text, from the start of its first line.
         doc.span = (first_mark.index - first_mark.column, event.end_mark.index)
         return doc
+
+    def _scalar(self, event: ScalarEvent) -> Any:
+        try:
+            return _scalar(event)
+        except InputError as err:
+            raise InputError(err.message, *_mark(event.start_mark, self.line_offset)) from None
+
+    @staticmethod
+    def _merge_source(frame: _Frame, value: Any, offset: int) -> None:
+        merged = value if isinstance(value, list) else [value]
+        if not all(isinstance(m, dict) for m in merged):
+            raise InputError("merge key '<<' needs a mapping or a list of mappings", *_mark(frame.key_mark, offset))
+        frame.merges = (frame.merges or []) + merged
+        frame.merge_mark = frame.key_mark
+
+    def _merge(self, frame: _Frame, stack: list[_Frame]) -> None:
+        """Explicit keys win over merged ones; earlier merge sources win over later ones.
+        Merged keys are located at the `<<` that brought them in."""
+        container = frame.container
+        here = tuple(_path(stack)) if self.record else ()
+        for source in frame.merges or ():
+            for key, value in source.items():
+                if key not in container:
+                    container[key] = value
+                    if self.record:
+                        self.positions[(*here, key)] = _mark(frame.merge_mark, self.line_offset)
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -395,9 +418,11 @@ def _line_start(text: str, line: int) -> int:
     return index
 
 
-def _yaml_locator(text: str, source: str, line_offset: int) -> Callable[[], Locations]:
+def _yaml_locator(text: str, source: str, line_offset: int, span: tuple[int, int] | None = None
+                  ) -> Callable[[], Locations]:
     def locate() -> Locations:
-        builder = _Builder(text, source, line_offset, record=True)
+        # Slice only when asked: most documents are never located.
+        builder = _Builder(text[span[0]:span[1]] if span else text, source, line_offset, record=True)
         for _ in builder.documents():
             break
         return builder.positions, builder.first_positions
@@ -427,8 +452,7 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             for doc in _Builder(chunk, source, line_offset).documents(index):
                 index = doc.index + 1
                 last_line = doc.line
-                first, end = doc.span
-                doc.locate_fn = _yaml_locator(chunk[first:end], source, doc.line - 1)
+                doc.locate_fn = _yaml_locator(chunk, source, doc.line - 1, doc.span)
                 yield doc
             return
         except InputError as err:

@@ -6,16 +6,14 @@ import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from functools import cache, cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
+from . import validated
 from .checks import Hit
 from .model import Target
 
@@ -48,23 +46,25 @@ class Rule:
     def is_collector(self) -> bool:
         return self.module is not None and hasattr(self.module, "Collector")
 
-    def validator(self) -> Draft202012Validator | None:
-        return _validator(self.id, json.dumps(self.schema, sort_keys=True)) if self.schema else None
+    @cached_property
+    def validator(self) -> Any:
+        """Compiled once per rule; jsonschema is imported only when a target needs it."""
+        from jsonschema import Draft202012Validator
 
-    def schema_keys(self) -> frozenset[str] | None:
-        """Keys one of which a target must have for the schema to be able to fail.
+        return Draft202012Validator(self.schema) if self.schema else None
 
-        A schema that only says how some properties must look passes every object lacking all of
-        them, so such targets can skip validation: the cheap structural check before the schema.
+    @cached_property
+    def schema_paths(self) -> tuple[tuple[str, ...], ...] | None:
+        """Where in a target the schema can fail, when it says so plainly.
+
+        A schema made only of `properties` and `items` passes every target that lacks all of its
+        leaves, so a target without any of those paths skips validation: the cheap structural check
+        before the schema. None when the schema has other keywords on the way down.
         """
-        if not self.schema or set(self.schema) - {"type", "properties", "description"}:
-            return None
-        if self.schema.get("type", "object") != "object":
-            return None
-        return frozenset(self.schema.get("properties", {}))
+        return _leaf_paths(self.schema) if self.schema else None
 
     def schema_hits(self, target: Target) -> Iterator[Hit]:
-        validator = self.validator()
+        validator = self.validator
         assert validator is not None
         for error in validator.iter_errors(target.value):
             path = tuple(error.absolute_path)
@@ -80,9 +80,32 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@cache
-def _validator(rule_id: str, schema_text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_text))
+_PLAIN = {"type", "description", "properties", "items"}
+
+
+def _leaf_paths(schema: Any) -> tuple[tuple[str, ...], ...] | None:
+    if not isinstance(schema, dict) or set(schema) - _PLAIN or not ({"properties", "items"} & set(schema)):
+        return None
+    if set(schema) & {"type"} and schema["type"] not in ("object", "array"):
+        return None  # a type check can fail on its own, wherever the value sits
+    paths: list[tuple[str, ...]] = []
+    for key, sub in (schema.get("properties") or {}).items():
+        below = _leaf_paths(sub)
+        paths.extend([(key,)] if below is None else [(key, *p) for p in below])
+    if "items" in schema:
+        below = _leaf_paths(schema["items"])
+        paths.extend([("*",)] if below is None else [("*", *p) for p in below])
+    return tuple(paths)
+
+
+def has_path(value: Any, path: tuple[str, ...]) -> bool:
+    """Whether any value sits at path (`*` stands for every item of a list)."""
+    if not path:
+        return True
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return isinstance(value, list) and any(has_path(item, rest) for item in value)
+    return isinstance(value, dict) and head in value and has_path(value[head], rest)
 
 
 @cache
@@ -90,27 +113,41 @@ def _check_module(name: str) -> ModuleType:
     return importlib.import_module(f"kexlint.checks.{name}")
 
 
+def _meta_schema_text() -> str:
+    return (Path(__file__).parent / "schemas" / "rule.schema.json").read_text("utf-8")
+
+
 @cache
-def _meta_validator() -> Draft202012Validator:
-    text = resources.files("kexlint").joinpath("schemas/rule.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+def _meta_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(_meta_schema_text()))
 
 
-def parse_rule(data: Any, path: str) -> Rule:
+def validate_rule_data(data: Any, path: str) -> None:
+    """The rule file against the meta-schema, and its condition against JSON Schema itself."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RuleFileError(f"{path}: {where}: {error.message}")
-    name = Path(path).stem
-    if data["id"] != name:
-        raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "schema" in data:
         try:
             Draft202012Validator.check_schema(data["schema"])
         except SchemaError as err:
             where = "/".join(str(p) for p in err.absolute_path)
             raise RuleFileError(f"{path}: schema/{where}: {err.message}") from None
+
+
+def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
+    if not schema_checked:
+        validate_rule_data(data, path)
+    name = Path(path).stem
+    if data["id"] != name:
+        raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "check" in data:
         try:
             module = _check_module(data["check"])
@@ -139,29 +176,36 @@ def load_rule_file(path: Path) -> Rule:
     return parse_rule(data, str(path))
 
 
-def rules_folder() -> Any:
-    """The shipped rules: package data `kexlint.rules` when installed, `rules/` in a source tree."""
-    try:
-        folder = resources.files("kexlint.rules")
-        if folder.joinpath("host-network.yaml").is_file():
-            return folder
-    except (ModuleNotFoundError, TypeError):
-        pass
+def rules_folder() -> Path:
+    """The shipped rules: `kexlint/rules/` in an installed wheel (setuptools maps the top-level
+    `rules/` there), the top-level `rules/` in a source tree or an editable install. Plain paths
+    rather than importlib.resources, which costs import time on every run."""
+    installed = Path(__file__).resolve().parent / "rules"
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parent.parent / "rules"
 
 
 @cache
 def builtin_rules() -> tuple[Rule, ...]:
-    """The rules shipped in the package, sorted by id; the directory is the registry."""
+    """The rules shipped in the package, sorted by id; the directory is the registry.
+
+    Every file is validated against the meta-schema when its exact text has not been validated
+    before (see kexlint.validated); the cheap checks (id, check module, message) run every time.
+    """
     folder = rules_folder()
+    texts = {entry.name: entry.read_text("utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+    key = "rules-" + validated.digest(_meta_schema_text(), *(f"{n}\0{t}" for n, t in sorted(texts.items())))
+    checked = validated.known(key)
     rules = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            try:
-                data = yaml.load(entry.read_text("utf-8"), Loader=_RuleLoader)
-            except yaml.YAMLError as err:
-                raise RuleFileError(f"rules/{entry.name}: {err}") from None
-            rules.append(parse_rule(data, f"rules/{entry.name}"))
+    for name, text in sorted(texts.items()):
+        try:
+            data = yaml.load(text, Loader=_RuleLoader)
+        except yaml.YAMLError as err:
+            raise RuleFileError(f"rules/{name}: {err}") from None
+        rules.append(parse_rule(data, f"rules/{name}", schema_checked=checked))
+    if not checked:
+        validated.remember(key)
     return tuple(sorted(rules, key=lambda rule: rule.id))
 
 
