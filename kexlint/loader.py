@@ -41,7 +41,7 @@ from yaml.resolver import Resolver
 Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
 
-MAX_DEPTH = 1000
+MAX_DEPTH = 512  # below libyaml's own limit (1000 in newer builds), so the message is always ours
 # Expanded size (values counted once per alias use) beyond which a document is an alias bomb.
 MAX_EXPANDED_NODES = 1_000_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
