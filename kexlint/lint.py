@@ -24,7 +24,8 @@ class LintResult:
     objects: int = 0
     # Rendered sources (see sources.py): source name → the file on disk it was rendered from.
     origins: dict[str, str] = field(default_factory=dict)
-    # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases).
+    # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases);
+    # kept only when asked for, since it grows with the corpus.
     seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
 
 
@@ -76,10 +77,11 @@ def _too_large(size: int, limit: int) -> str:
 class Linter:
     """Lints sources one at a time; cross-object findings come at the end."""
 
-    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES, track_objects: bool = False) -> None:
         self.engine = engine
         self.run = engine.run()
         self.max_bytes = max_bytes
+        self.track_objects = track_objects
         self.result = LintResult()
 
     def lint_text(self, text: str, source: str) -> None:
@@ -108,7 +110,8 @@ class Linter:
                     continue
                 saw_object = True
                 result.objects += 1
-                result.seen.append((source, obj.ref))
+                if self.track_objects:
+                    result.seen.append((source, obj.ref))
                 try:
                     result.findings.extend(self.run.lint_object(obj))
                 except RuleCrash as crash:
