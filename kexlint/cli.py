@@ -105,7 +105,7 @@ def run_lint(argv: list[str]) -> int:
         raise UsageError("no paths given (use - for stdin; see kexlint --help)")
     config = resolve_config(args)
     engine = Engine(builtin_rules(), config)
-    linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20))
+    linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20), track_objects=args.format == "junit")
     stdin = sys.stdin.buffer if STDIN in args.paths else None
     for item in expand_paths(args.paths):
         if isinstance(item, str):

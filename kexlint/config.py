@@ -7,13 +7,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
+from . import validated
 from .checks import Settings
 from .findings import LEVELS, ObjectRef
 
@@ -107,10 +106,15 @@ def parse_kube_version(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def _schema_text() -> str:
+    return (Path(__file__).parent / "schemas" / "config.schema.json").read_text("utf-8")
+
+
 @cache
-def _schema_validator() -> Draft202012Validator:
-    text = resources.files("kexlint").joinpath("schemas/config.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+def _schema_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(_schema_text()))
 
 
 def find_config(start: Path) -> Path | None:
@@ -141,11 +145,15 @@ def load_config(path: Path | None, known_rules: set[str]) -> Config:
 
 
 def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
-    errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        error = errors[0]
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConfigError(f"{source}: {where}: {error.message}")
+    # The same config text is validated once (kexlint.validated), not on every pre-commit run.
+    key = "config-" + validated.digest(_schema_text(), json.dumps(data, sort_keys=True, default=str))
+    if not validated.known(key):
+        errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            error = errors[0]
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            raise ConfigError(f"{source}: {where}: {error.message}")
+        validated.remember(key)
 
     def fail(where: str, message: str) -> ConfigError:
         return ConfigError(f"{source}: {where}: {message}")

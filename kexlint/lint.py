@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from .engine import Engine, RuleCrash, objects_of
-from .findings import Finding, InputProblem
+from .findings import Finding, InputProblem, ObjectRef
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
+from .sources import kustomization_file, render_kustomize, source_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -21,12 +22,21 @@ class LintResult:
     problems: list[InputProblem] = field(default_factory=list)
     files: int = 0
     objects: int = 0
+    # Rendered sources (see sources.py): source name → the file on disk it was rendered from.
+    origins: dict[str, str] = field(default_factory=dict)
+    # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases);
+    # kept only when asked for, since it grows with the corpus.
+    seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
-    """Files named, and manifests found below directories (hidden directories skipped), in order."""
+    """Files named, and manifests found below directories (hidden directories skipped), in order.
+
+    A directory with a kustomization file is yielded itself, not walked: it is rendered whole."""
     for path in paths:
         if path == STDIN:
+            yield path
+        elif os.path.isdir(path) and kustomization_file(path):
             yield path
         elif os.path.isdir(path):
             found = []
@@ -67,10 +77,11 @@ def _too_large(size: int, limit: int) -> str:
 class Linter:
     """Lints sources one at a time; cross-object findings come at the end."""
 
-    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES, track_objects: bool = False) -> None:
         self.engine = engine
         self.run = engine.run()
         self.max_bytes = max_bytes
+        self.track_objects = track_objects
         self.result = LintResult()
 
     def lint_text(self, text: str, source: str) -> None:
@@ -99,6 +110,8 @@ class Linter:
                     continue
                 saw_object = True
                 result.objects += 1
+                if self.track_objects:
+                    result.seen.append((source, obj.ref))
                 try:
                     result.findings.extend(self.run.lint_object(obj))
                 except RuleCrash as crash:
@@ -110,6 +123,9 @@ class Linter:
             result.problems.extend(held)
 
     def lint_path(self, path: str, stdin: BinaryIO | None = None, stdin_name: str = "<stdin>") -> None:
+        if path != STDIN and os.path.isdir(path):
+            self.lint_kustomization(path)
+            return
         source = stdin_name if path == STDIN else path
         self.result.files += 1
         try:
@@ -129,6 +145,18 @@ class Linter:
             self.lint_documents(documents, source, strict=True)
         else:
             self.lint_text(text, source)
+
+    def lint_kustomization(self, directory: str) -> None:
+        """`kubectl kustomize DIRECTORY` as one stream; strict like stdin, since it is all manifests."""
+        self.result.files += 1
+        try:
+            rendered = render_kustomize(directory, self.max_bytes)
+            text = decode(rendered.data)
+        except InputError as err:
+            self.result.problems.append(InputProblem(source_name(directory), err.line, err.column, err.message))
+            return
+        self.result.origins[rendered.name] = rendered.origin
+        self.lint_documents(read_documents(text, rendered.name, is_json=False), rendered.name, strict=True)
 
     def finish(self) -> LintResult:
         self.result.findings.extend(self.run.finish())

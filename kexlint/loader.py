@@ -41,7 +41,7 @@ from yaml.resolver import Resolver
 Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
 
-MAX_DEPTH = 1000
+MAX_DEPTH = 512  # below libyaml's own limit (1000 in newer builds), so the message is always ours
 # Expanded size (values counted once per alias use) beyond which a document is an alias bomb.
 MAX_EXPANDED_NODES = 1_000_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -168,7 +168,8 @@ def _construct(tag: str, value: str) -> Any:
         if tag == _FLOAT:
             return _constructor.construct_yaml_float(ScalarNode(tag, value))
     except (ValueError, KeyError, IndexError):
-        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or an integer
+        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or an
+        # integer
         # over Python's 4300-digit conversion limit.
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise InputError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
@@ -188,8 +189,8 @@ def _resolve_plain(value: str) -> Any:
         return None
     if len(value) == 1 and value in _SHORT_BOOLS:
         return _SHORT_BOOLS[value]
-    if value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1) and len(value) < 300:
-        return int(value)  # plain decimal (ports, replicas): skip the resolver's regexps; 0… is octal
+    if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii() and len(value) < 300:
+        return int(value)  # the common case of the int resolver, without its regex and constructor
     resolvers = _RESOLVERS.get(value[0])
     if resolvers is None:
         return value
@@ -286,81 +287,24 @@ class _Builder:
             parser.dispose()
 
     def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
+        # One loop over the document's events with no call per value: this is the hot path, and
+        # Python function calls would cost more than libyaml's parsing.
         record = self.record
         offset = self.line_offset
         line_base = (1 + offset) << _COLUMN_BITS
+
+        def packed(mark: Any) -> int:  # only when recording: a call per value is affordable there
+            return line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
+
         anchors: dict[str, tuple[Any, int]] = {}
         duplicates: list[DuplicateKey] = []
         stack: list[_Frame] = []
+        frame: _Frame | None = None  # stack[-1]
         count = 0  # events, with every alias use counted at the full size of what it repeats
         aliased = False
         root: Any = None
         have_root = False
         first_mark = None
-
-        def packed(mark: Any) -> int:
-            return line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
-
-        def add(value: Any, mark: Any, entry: Any = None) -> None:
-            """Put value into the open container; entry is its position-tree entry when recording
-            (None: a leaf at mark)."""
-            nonlocal root, have_root
-            if not stack:
-                root, have_root = value, True
-                if record:
-                    self.positions = entry if entry is not None else packed(mark)
-                return
-            frame = stack[-1]
-            if not frame.is_map:
-                if record:
-                    frame.children.append(entry if entry is not None else packed(mark))
-                frame.container.append(value)
-                return
-            key = frame.key
-            if key is _NO_KEY:
-                if isinstance(value, (dict, list)):
-                    raise InputError("mapping keys must be scalars", *_mark(mark, offset))
-                frame.key = value
-                frame.key_mark = mark
-                return
-            frame.key = _NO_KEY
-            container = frame.container
-            if key is _MERGE_KEY:
-                merged = value if isinstance(value, list) else [value]
-                if not all(isinstance(m, dict) for m in merged):
-                    raise InputError("merge key '<<' needs a mapping or a list of mappings",
-                                     *_mark(frame.key_mark, offset))
-                # go-yaml v2 (sigs.k8s.io/yaml, so kubectl and the apiserver) applies a merge where it
-                # is written: it overrides keys written before it and is overridden by keys written
-                # after it; in a list, earlier mappings win. The YAML 1.1 draft (and PyYAML) let explicit
-                # keys always win, which would read `hostNetwork: false` followed by `<<: *hostnet`
-                # as false while Kubernetes runs the pod with true.
-                if frame.merged is None:
-                    frame.merged = set()
-                here = packed(frame.key_mark) if record else 0
-                for source in reversed(merged):
-                    for merged_key, merged_value in source.items():
-                        if merged_key not in container:
-                            frame.merged.add(merged_key)
-                        container[merged_key] = merged_value
-                        if record:
-                            # Merged keys are located at the `<<` that brought them in.
-                            frame.children[merged_key] = here
-                return
-            if key in container:
-                if frame.merged is not None and key in frame.merged:
-                    frame.merged.discard(key)
-                else:
-                    line, column = _mark(frame.key_mark, offset)
-                    pointer = (*_path(stack), key)
-                    duplicates.append(DuplicateKey(pointer, line, column))
-                    if record:
-                        self.first_positions.setdefault(pointer, _unpack(_entry_position(frame.children[key])))
-            if record:
-                # A value in a mapping is located at its key.
-                here = packed(frame.key_mark)
-                frame.children[key] = here if entry is None else [here, entry[1]]
-            container[key] = value
 
         while True:
             event = get_event()
@@ -373,42 +317,55 @@ class _Builder:
             if first_mark is None:
                 first_mark = event.start_mark
             if kind is ScalarEvent:
-                try:
-                    if stack and stack[-1].is_map and stack[-1].key is _NO_KEY:
-                        # Keys stay the text as written; only `<<` is special.
-                        if _is_merge_key(event):
-                            value: Any = _MERGE_KEY
-                        elif event.tag is None or event.tag in _STRING_TAGS:
-                            value = event.value
-                        else:
-                            value = str(_scalar(event))
+                if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                    # A key stays the text as written; only `<<` is special.
+                    tag = event.tag
+                    if tag is None or tag in _STRING_TAGS:
+                        key = event.value
+                        if key == "<<" and tag is None and event.implicit[0]:
+                            key = _MERGE_KEY
+                    elif tag == _MERGE and event.value == "<<":
+                        key = _MERGE_KEY  # `!!merge <<`, which go-yaml takes as a merge key too
                     else:
-                        value = _scalar(event)
-                except InputError as err:
-                    raise InputError(err.message, *_mark(event.start_mark, offset)) from None
+                        key = str(self._scalar(event))
+                    frame.key = key
+                    frame.key_mark = event.start_mark
+                    if event.anchor is not None:
+                        anchors[event.anchor] = (key, 1)
+                    continue
+                tag = event.tag
+                if tag is None:
+                    value: Any = event.value
+                    if event.implicit[0] and (not value or value[0] in _RESOLVERS):
+                        value = self._scalar(event)
+                else:
+                    value = self._scalar(event)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
-                add(value, event.start_mark)
+                mark = event.start_mark
+                entry = None
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.tag not in _COLLECTION_TAGS:
-                    raise InputError(f"unsupported YAML tag {event.tag!r}",
-                                     *_mark(event.start_mark, offset))
+                    raise InputError(f"unsupported YAML tag {event.tag!r}", *_mark(event.start_mark, offset))
                 if len(stack) >= MAX_DEPTH:
-                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels",
-                                     *_mark(event.start_mark, offset))
+                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event.start_mark, offset))
                 is_map = kind is MappingStartEvent
                 frame = _Frame({} if is_map else [], is_map, event.anchor, count)
                 if record:
-                    # Located where it starts; add() moves a mapping's value to its key.
+                    # Located where it starts; a mapping's value is moved to its key when placed.
                     frame.position = packed(event.start_mark)
                     frame.children = {} if is_map else []
                 stack.append(frame)
+                continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                frame = stack.pop()
-                container = frame.container
+                assert frame is not None
+                value = frame.container
+                entry = [frame.position, frame.children] if record else None
                 if frame.anchor is not None:
-                    anchors[frame.anchor] = (container, count - frame.start_count + 1)
-                add(container, event.start_mark, [frame.position, frame.children] if record else None)
+                    anchors[frame.anchor] = (value, count - frame.start_count + 1)
+                stack.pop()
+                frame = stack[-1] if stack else None
+                mark = event.start_mark
             elif kind is AliasEvent:
                 anchored = anchors.get(event.anchor)
                 if anchored is None:
@@ -418,14 +375,53 @@ class _Builder:
                 count += size
                 aliased = True
                 if count > MAX_EXPANDED_NODES:
-                    raise InputError(
-                        f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
-                        *_mark(event.start_mark, offset))
-                add(value, event.start_mark)
+                    raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                                     *_mark(event.start_mark, offset))
+                if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                    if isinstance(value, (dict, list)):
+                        raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
+                    frame.key = value
+                    frame.key_mark = event.start_mark
+                    continue
+                mark = event.start_mark
+                entry = None
             elif kind is DocumentEndEvent:
                 break
             else:  # pragma: no cover - libyaml emits nothing else inside a document
                 raise InputError(f"unexpected YAML event {kind.__name__}", *_mark(event.start_mark, offset))
+
+            # The value is complete: put it where it belongs. When recording, entry is its
+            # position-tree entry (None: a leaf at mark).
+            if frame is None:
+                root, have_root = value, True
+                if record:
+                    self.positions = entry if entry is not None else packed(mark)
+            elif not frame.is_map:
+                if record:
+                    frame.children.append(entry if entry is not None else packed(mark))
+                frame.container.append(value)
+            else:
+                key = frame.key
+                frame.key = _NO_KEY
+                if key is _MERGE_KEY:
+                    self._merge(frame, value, packed(frame.key_mark) if record else 0)
+                    continue
+                container = frame.container
+                if key in container:
+                    if frame.merged is not None and key in frame.merged:
+                        frame.merged.discard(key)  # overrides a merged value: not a duplicate
+                    else:
+                        line, column = _mark(frame.key_mark, offset)
+                        pointer = (*_path(stack), key)
+                        duplicates.append(DuplicateKey(pointer, line, column))
+                        if record:
+                            self.first_positions.setdefault(
+                                pointer, _unpack(_entry_position(frame.children[key])))
+                if record:
+                    # A value in a mapping is located at its key.
+                    here = packed(frame.key_mark)
+                    frame.children[key] = here if entry is None else [here, entry[1]]
+                container[key] = value
         if not have_root:
             return None
         assert first_mark is not None
@@ -433,6 +429,34 @@ class _Builder:
         # Character span of the document in this builder's text, from the start of its first line.
         doc.span = (first_mark.index - first_mark.column, event.end_mark.index)
         return doc
+
+    def _scalar(self, event: ScalarEvent) -> Any:
+        try:
+            return _scalar(event)
+        except InputError as err:
+            raise InputError(err.message, *_mark(event.start_mark, self.line_offset)) from None
+
+    def _merge(self, frame: _Frame, value: Any, here: int) -> None:
+        """Apply `<<: value` to the open mapping where it is written, as go-yaml v2 does
+        (sigs.k8s.io/yaml, so kubectl and the apiserver): it overrides keys written before it and is
+        overridden by keys written after it; in a list, earlier mappings win. The YAML 1.1 draft (and
+        PyYAML) let explicit keys always win, which reads `hostNetwork: false` followed by
+        `<<: *hostnet` as false while Kubernetes runs the pod with host networking.
+        Merged keys are located at the `<<` (here, packed) that brought them in."""
+        merged = value if isinstance(value, list) else [value]
+        if not all(isinstance(m, dict) for m in merged):
+            raise InputError("merge key '<<' needs a mapping or a list of mappings",
+                             *_mark(frame.key_mark, self.line_offset))
+        container = frame.container
+        if frame.merged is None:
+            frame.merged = set()
+        for source in reversed(merged):
+            for key, item in source.items():
+                if key not in container:
+                    frame.merged.add(key)
+                container[key] = item
+                if self.record:
+                    frame.children[key] = here
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -442,8 +466,7 @@ _DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 
 def _utf16_without_bom(head: bytes) -> bool:
     """ASCII text as UTF-16: every other byte is zero, the others are not."""
-    if len(head) < 4 or len(head) % 2:
-        head = head[:len(head) - len(head) % 2]
+    head = head[:len(head) - len(head) % 2]
     if len(head) < 4:
         return False
     evens, odds = head[0::2], head[1::2]
@@ -482,9 +505,11 @@ def _line_start(text: str, line: int) -> int:
     return index
 
 
-def _yaml_locator(text: str, source: str, line_offset: int) -> Callable[[], Locations]:
+def _yaml_locator(text: str, source: str, line_offset: int, span: tuple[int, int] | None = None
+                  ) -> Callable[[], Locations]:
     def locate() -> Locations:
-        builder = _Builder(text, source, line_offset, record=True)
+        # Slice only when asked: most documents are never located.
+        builder = _Builder(text[span[0]:span[1]] if span else text, source, line_offset, record=True)
         for _ in builder.documents():
             break
         return builder.positions, builder.first_positions
@@ -514,8 +539,7 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             for doc in _Builder(chunk, source, line_offset).documents(index):
                 index = doc.index + 1
                 last_line = doc.line
-                first, end = doc.span
-                doc.locate_fn = _yaml_locator(chunk[first:end], source, doc.line - 1)
+                doc.locate_fn = _yaml_locator(chunk, source, doc.line - 1, doc.span)
                 yield doc
             return
         except InputError as err:

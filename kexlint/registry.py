@@ -7,15 +7,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
+from . import validated
 from .checks import Hit
 from .model import Target
 
@@ -49,8 +47,10 @@ class Rule:
         return self.module is not None and hasattr(self.module, "Collector")
 
     @cached_property
-    def validator(self) -> Draft202012Validator | None:
-        """Compiled once per rule."""
+    def validator(self) -> Any:
+        """Compiled once per rule; jsonschema is imported only when a target needs it."""
+        from jsonschema import Draft202012Validator
+
         return Draft202012Validator(self.schema) if self.schema else None
 
     @cached_property
@@ -113,27 +113,41 @@ def _check_module(name: str) -> ModuleType:
     return importlib.import_module(f"kexlint.checks.{name}")
 
 
+def _meta_schema_text() -> str:
+    return (Path(__file__).parent / "schemas" / "rule.schema.json").read_text("utf-8")
+
+
 @cache
-def _meta_validator() -> Draft202012Validator:
-    text = resources.files("kexlint").joinpath("schemas/rule.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+def _meta_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(_meta_schema_text()))
 
 
-def parse_rule(data: Any, path: str) -> Rule:
+def validate_rule_data(data: Any, path: str) -> None:
+    """The rule file against the meta-schema, and its condition against JSON Schema itself."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     errors = sorted(_meta_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RuleFileError(f"{path}: {where}: {error.message}")
-    name = Path(path).stem
-    if data["id"] != name:
-        raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "schema" in data:
         try:
             Draft202012Validator.check_schema(data["schema"])
         except SchemaError as err:
             where = "/".join(str(p) for p in err.absolute_path)
             raise RuleFileError(f"{path}: schema/{where}: {err.message}") from None
+
+
+def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
+    if not schema_checked:
+        validate_rule_data(data, path)
+    name = Path(path).stem
+    if data["id"] != name:
+        raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "check" in data:
         try:
             module = _check_module(data["check"])
@@ -162,29 +176,36 @@ def load_rule_file(path: Path) -> Rule:
     return parse_rule(data, str(path))
 
 
-def rules_folder() -> Any:
-    """The shipped rules: package data `kexlint.rules` when installed, `rules/` in a source tree."""
-    try:
-        folder = resources.files("kexlint.rules")
-        if folder.joinpath("host-network.yaml").is_file():
-            return folder
-    except (ModuleNotFoundError, TypeError):
-        pass
+def rules_folder() -> Path:
+    """The shipped rules: `kexlint/rules/` in an installed wheel (setuptools maps the top-level
+    `rules/` there), the top-level `rules/` in a source tree or an editable install. Plain paths
+    rather than importlib.resources, which costs import time on every run."""
+    installed = Path(__file__).resolve().parent / "rules"
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parent.parent / "rules"
 
 
 @cache
 def builtin_rules() -> tuple[Rule, ...]:
-    """The rules shipped in the package, sorted by id; the directory is the registry."""
+    """The rules shipped in the package, sorted by id; the directory is the registry.
+
+    Every file is validated against the meta-schema when its exact text has not been validated
+    before (see kexlint.validated); the cheap checks (id, check module, message) run every time.
+    """
     folder = rules_folder()
+    texts = {entry.name: entry.read_text("utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+    key = "rules-" + validated.digest(_meta_schema_text(), *(f"{n}\0{t}" for n, t in sorted(texts.items())))
+    checked = validated.known(key)
     rules = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            try:
-                data = yaml.load(entry.read_text("utf-8"), Loader=_RuleLoader)
-            except yaml.YAMLError as err:
-                raise RuleFileError(f"rules/{entry.name}: {err}") from None
-            rules.append(parse_rule(data, f"rules/{entry.name}"))
+    for name, text in sorted(texts.items()):
+        try:
+            data = yaml.load(text, Loader=_RuleLoader)
+        except yaml.YAMLError as err:
+            raise RuleFileError(f"rules/{name}: {err}") from None
+        rules.append(parse_rule(data, f"rules/{name}", schema_checked=checked))
+    if not checked:
+        validated.remember(key)
     return tuple(sorted(rules, key=lambda rule: rule.id))
 
 

@@ -29,6 +29,11 @@ class Report:
     def suppressed(self) -> list[Finding]:
         return [f for f in self.result.findings if f.suppressed is not None]
 
+    def origin(self, source: str | None) -> str | None:
+        """For a rendered source (`overlays/prod (kustomize)`), the file on disk it came from; its
+        findings' lines are lines of the rendered stream, not of that file."""
+        return self.result.origins.get(source) if source is not None else None
+
     def summary(self) -> dict[str, Any]:
         levels = Counter(f.level for f in self.active)
         return {

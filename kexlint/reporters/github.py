@@ -1,4 +1,9 @@
-"""GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding."""
+"""GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding.
+
+Escaping follows the runner: `%`, CR and LF in the message; additionally `:` and `,` in property
+values (file, title), which the runner splits on. A rendered source (kustomize) is annotated on
+its kustomization file without a line, since its line numbers are those of the rendered stream.
+"""
 
 from __future__ import annotations
 
@@ -29,11 +34,21 @@ def _annotation(command: str, file: str | None, line: int | None, column: int | 
 
 
 def render(report: Report) -> str:
-    lines = [_annotation("error", p.file, p.line, p.column, "kexlint: input error", p.message)
-             for p in report.result.problems]
+    lines = []
+    for p in report.result.problems:
+        origin = report.origin(p.file)
+        if origin is not None:
+            lines.append(_annotation("error", origin, None, None, "kexlint: input error", f"{p.file}: {p.message}"))
+        else:
+            lines.append(_annotation("error", p.file, p.line, p.column, "kexlint: input error", p.message))
     for f in report.active:
-        lines.append(_annotation(_COMMANDS[f.level], f.file, f.line, f.column, f"kexlint {f.rule}",
-                                 f"{f.message} ({f.object})\nfix: {f.fix}"))
+        message = f"{f.message} ({f.object})\nfix: {f.fix}"
+        origin = report.origin(f.file)
+        if origin is not None:
+            lines.append(_annotation(_COMMANDS[f.level], origin, None, None, f"kexlint {f.rule}",
+                                     f"{f.file}, line {f.line} of the rendered output: {message}"))
+        else:
+            lines.append(_annotation(_COMMANDS[f.level], f.file, f.line, f.column, f"kexlint {f.rule}", message))
     s = report.summary()
     lines.append(f"kexlint: {s['errors']} errors, {s['warnings']} warnings, {s['suppressed']} suppressed "
                  f"in {s['objects']} objects from {s['files']} files")

@@ -1,5 +1,11 @@
 """SARIF 2.1.0, with what GitHub code scanning reads: rules with help, levels, exact regions and
-partial fingerprints that do not depend on line numbers, so alerts survive unrelated edits."""
+partial fingerprints that do not depend on line numbers, so alerts survive unrelated edits.
+
+Checked in tests against the OASIS JSON schema and Microsoft's SARIF Multitool validator. Paths:
+relative ones stay relative (GitHub resolves them against the repository root), absolute ones
+become file:// URIs (a relative reference must not start with a slash). A rendered source
+(kustomize) points at its kustomization file, line 1, with the rendered line in the message.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,33 @@ import hashlib
 import json
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Finding
 from ..registry import Rule
 from . import DOCS_URL, Report
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+# RFC 3986 characters a path may keep unencoded (pchar plus "/"); the rest is percent-encoded.
+_URI_SAFE = "/-._~!$&'()*+,;=:@"
 
 
 def _uri(path: str) -> str:
-    if path.startswith("<"):
-        return path.strip("<>")
-    return PurePath(path).as_posix().removeprefix("./")
+    if path.startswith("<") and path.endswith(">"):  # <stdin>, <admission>
+        return quote(path.strip("<>"), safe=_URI_SAFE)
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    return quote(pure.as_posix().removeprefix("./"), safe=_URI_SAFE)
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
     docs = rule.docs
     markdown = (f"**{rule.summary}**\n\n{docs['what']}\n\n**Why:** {docs['why']}\n\n**Fix:** {rule.fix}\n\n"
-                f"```yaml\n# instead:\n{docs['instead']}```\n")
+                f"```yaml\n# instead:\n{docs['instead']}```\n\n"
+                f"[Full documentation]({DOCS_URL.format(rule=rule.id)})\n")
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
@@ -34,7 +47,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": docs["what"]},
         "help": {"text": f"{docs['why']}\nFix: {rule.fix}", "markdown": markdown},
         "helpUri": DOCS_URL.format(rule=rule.id),
-        "defaultConfiguration": {"level": _LEVELS[rule.level]},
+        "defaultConfiguration": {"level": _LEVELS[rule.level], "enabled": rule.enabled},
         "properties": {"tags": ["kubernetes", "security", "exposure"]},
     }
 
@@ -42,24 +55,35 @@ def _rule(rule: Rule) -> dict[str, Any]:
 def fingerprint(finding: Finding) -> str:
     """Stable across edits elsewhere in the file: the rule, file, object and field, not the line."""
     ref = finding.object
-    key = "\0".join([finding.rule, finding.file or "", ref.kind or "", ref.namespace or "", ref.name or "",
-                     finding.pointer])
+    file = PurePath(finding.file).as_posix().removeprefix("./") if finding.file else ""
+    key = "\0".join([finding.rule, file, ref.kind or "", ref.namespace or "", ref.name or "", finding.pointer])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], report: Report) -> dict[str, Any]:
+    text = f"{finding.message} ({finding.object})"
+    properties: dict[str, Any] = {"pointer": finding.pointer, "object": finding.object.as_dict()}
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index[finding.rule],
         "level": _LEVELS[finding.level],
-        "message": {"text": f"{finding.message} ({finding.object})"},
+        "message": {"text": text},
         "partialFingerprints": {"kexlintFinding/v1": fingerprint(finding)},
-        "properties": {"pointer": finding.pointer, "object": finding.object.as_dict()},
+        "properties": properties,
     }
     if finding.file is not None:
-        region = {"startLine": finding.line or 1, "startColumn": finding.column or 1}
+        origin = report.origin(finding.file)
+        if origin is not None:
+            # The line is one of the rendered stream: say so, and point at the kustomization file.
+            result["message"]["text"] = (f"{text} [{finding.file}, line {finding.line} of the rendered "
+                                         "output]")
+            properties.update(renderedFrom=finding.file, renderedLine=finding.line,
+                              renderedColumn=finding.column)
+            uri, region = _uri(origin), {"startLine": 1}
+        else:
+            uri, region = _uri(finding.file), {"startLine": finding.line or 1, "startColumn": finding.column or 1}
         result["locations"] = [{
-            "physicalLocation": {"artifactLocation": {"uri": _uri(finding.file)}, "region": region},
+            "physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
             "logicalLocations": [{"fullyQualifiedName": f"{finding.object}{finding.pointer}",
                                   "kind": "object"}],
         }]
@@ -72,20 +96,24 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 def render(report: Report) -> str:
     index = {rule.id: i for i, rule in enumerate(report.rules)}
     findings = report.result.findings if report.show_suppressed else report.active
-    notifications = [{
-        "level": "error",
-        "message": {"text": problem.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(problem.file)},
-            "region": {"startLine": max(problem.line, 1), "startColumn": max(problem.column, 1)},
-        }}],
-    } for problem in report.result.problems]
+    notifications = []
+    for problem in report.result.problems:
+        origin = report.origin(problem.file)
+        notifications.append({
+            "level": "error",
+            "message": {"text": problem.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(origin or problem.file)},
+                "region": {"startLine": max(problem.line, 1), "startColumn": max(problem.column, 1)},
+            }}],
+        })
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
                 "name": "kexlint",
+                "fullName": f"kexlint {__version__}",
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": "https://github.com/kexlint/kexlint",
@@ -95,7 +123,7 @@ def render(report: Report) -> str:
                 "executionSuccessful": not report.result.problems,
                 "toolExecutionNotifications": notifications,
             }],
-            "results": [_result(f, index) for f in findings if f.rule in index],
+            "results": [_result(f, index, report) for f in findings if f.rule in index],
             "columnKind": "unicodeCodePoints",
         }],
     }

@@ -18,20 +18,22 @@ from typing import Any
 
 from kexlint.webhook.certs import add_certs_parser
 from kexlint.webhook.manifests import add_manifests_parser
+from kexlint.webhook.serve import add_serve_parser
 
-# One registration function per `kexlint webhook` sub-command. The server's `serve` command is
-# written separately: append its `add_serve_parser` here when it lands.
-SUBCOMMANDS: list[Callable[[Any], argparse.ArgumentParser]] = [add_certs_parser, add_manifests_parser]
+# One registration function per `kexlint webhook` sub-command. serve.py imports gunicorn, flask and
+# prometheus_client only inside cmd_serve, so registering it stays cheap.
+SUBCOMMANDS: list[Callable[[Any], argparse.ArgumentParser]] = [
+    add_certs_parser, add_manifests_parser, add_serve_parser]
 
 
 def add_webhook_parsers(subparsers: Any) -> None:
-    """Add ``webhook`` with its sub-commands (``certs``, ``manifests``) to the CLI's sub-parsers.
+    """Add ``webhook`` with its sub-commands (``certs``, ``manifests``, ``serve``) to the CLI's sub-parsers.
 
     Every leaf sets ``func``: ``func(args) -> int`` is the exit code.
     """
     parser = subparsers.add_parser(
         "webhook",
-        help="run kexlint as a validating admission webhook: certificates, manifests",
+        help="run kexlint as a validating admission webhook: certificates, manifests, server",
         description="Tools to deploy kexlint as a Kubernetes validating admission webhook.",
     )
     group = parser.add_subparsers(dest="webhook_command", metavar="COMMAND", required=True)

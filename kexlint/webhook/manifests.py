@@ -50,10 +50,13 @@ LABELS = {**SELECTOR_LABELS, "app.kubernetes.io/part-of": APP_NAME}
 
 # An empty mapping: every built-in rule with its default settings. Replace via --config.
 DEFAULT_CONFIG = """\
-# kexlint configuration used by the admission webhook.
-# An empty mapping means: all built-in rules with their default settings.
+# kexlint configuration used by the admission webhook: the same format as .kexlint.yaml.
 # To customise, regenerate with `kexlint webhook manifests --config FILE` or patch this ConfigMap.
-{}
+kube-version: "1.36"
+webhook:
+  mode: enforce        # warn: never deny, only return warnings (roll a policy out with it first)
+  deny-level: error    # findings below it are returned as warnings
+  failure-mode: allow  # answer when a rule fails internally: allow (with a warning) or deny
 """
 
 # What the webhook validates. Only versions the apiserver still serves are listed: extensions/v1beta1

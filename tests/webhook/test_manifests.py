@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -198,7 +199,9 @@ def test_configmap_embeds_the_config_file(tmp_path: Path, capsys: pytest.Capture
 
 def test_default_config_is_valid_yaml_mapping(capsys: pytest.CaptureFixture[str]) -> None:
     _, docs = _render(capsys)
-    assert yaml.safe_load(_by_kind(docs)["ConfigMap"]["data"][".kexlint.yaml"]) == {}
+    embedded = yaml.safe_load(_by_kind(docs)["ConfigMap"]["data"][".kexlint.yaml"])
+    assert embedded == yaml.safe_load(manifests.DEFAULT_CONFIG)
+    assert embedded["webhook"]["mode"] == "enforce"
 
 
 def test_deployment_is_hardened_and_never_exposes_the_host(capsys: pytest.CaptureFixture[str]) -> None:
@@ -340,3 +343,26 @@ def test_kubectl_kustomize_renders_the_same_objects(capsys: pytest.CaptureFixtur
     rendered = [d for d in yaml.safe_load_all(result.stdout) if d is not None]
     _, docs = _render(capsys)
     assert sorted(rendered, key=_identity) == sorted(docs, key=_identity)
+
+
+def test_rendered_manifests_pass_kexlint_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The webhook's own deployment must not trip the policy it enforces (no hostNetwork, no
+    hostPort, no NodePort): checked with the real linter, every level failing."""
+    from kexlint.cli import main as kexlint_main
+
+    assert run(["manifests"]) == 0
+    rendered = tmp_path / "all.yaml"
+    rendered.write_text(capsys.readouterr().out)
+    report = tmp_path / "report.json"
+    code = kexlint_main(["--no-config", "--fail-on", "info", "-f", "json", "-o", str(report), str(rendered)])
+    data = json.loads(report.read_text())
+    assert code == 0, data["findings"]
+    assert data["summary"]["objects"] == 8 and data["errors"] == []
+
+
+def test_default_config_is_a_valid_kexlint_config() -> None:
+    from kexlint.config import parse_config
+    from kexlint.registry import rules_by_id
+
+    config = parse_config(yaml.safe_load(manifests.DEFAULT_CONFIG), "default", set(rules_by_id()))
+    assert config.webhook["mode"] == "enforce"

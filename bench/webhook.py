@@ -1,0 +1,251 @@
+"""Load benchmark of the webhook server (not a test): kexlint against a minimal Flask endpoint.
+
+Both run under the same gunicorn settings and TLS (serve.gunicorn_options, the same certificate
+reloader), on loopback, in the same run, so the ratio shows what kexlint's review costs on top of the
+HTTP/TLS stack. Clients keep their HTTPS connections alive, as the apiserver does, and send a mix of
+realistic AdmissionReviews (Pods, Deployments, Services; allowed, warned and denied).
+
+    python bench/webhook.py [--workers 2] [--threads 4] [--seconds 3] [--clients 1,8,32]
+
+Targets (issue 5): p99 <= 10 ms at 32 clients, throughput >= 60% of the minimal endpoint.
+Clients and servers share the machine's CPUs: on a small machine the clients take a large share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "webhook")]
+
+from reviews import admission_review, deployment, pod, service  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+THREADS_PER_PROCESS = 8  # client threads per client process: one process would be GIL-bound
+
+
+def bodies(count: int = 240) -> list[bytes]:
+    """A mix of reviews; about a third denied, some warned, some UPDATEs with an oldObject."""
+    made = []
+    for i in range(count):
+        match i % 8:
+            case 0:
+                review = admission_review("CREATE", pod(f"web-{i}"))
+            case 1:
+                review = admission_review("CREATE", pod(f"agent-{i}", host_network=True))  # deny
+            case 2:
+                review = admission_review("CREATE", deployment(f"api-{i}"))
+            case 3:
+                review = admission_review("CREATE", deployment(f"edge-{i}", host_port=8080))  # deny
+            case 4:
+                review = admission_review("CREATE", service(f"svc-{i}"))
+            case 5:
+                review = admission_review("CREATE", service(f"lb-{i}", type_="LoadBalancer"))  # warn
+            case 6:
+                review = admission_review("UPDATE", deployment(f"api-{i}", replicas=5), deployment(f"api-{i}"))
+            case _:
+                review = admission_review("CREATE", service(f"np-{i}", type_="NodePort", node_port=80))  # deny
+        made.append(json.dumps(review).encode())
+    return made
+
+
+def minimal_app():  # noqa: ANN201 - a Flask app; flask is imported only in the server process
+    """The least a webhook can do: parse the review, allow it, echo the uid."""
+    from flask import Flask, Response, request
+
+    app = Flask("minimal")
+
+    @app.post("/validate")
+    def validate() -> Response:
+        body = json.loads(request.get_data())
+        answer = {"apiVersion": body["apiVersion"], "kind": "AdmissionReview",
+                  "response": {"uid": body["request"]["uid"], "allowed": True}}
+        return Response(json.dumps(answer), 200, content_type="application/json")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        return Response("{}", 200, content_type="application/json")
+
+    return app
+
+
+def serve_minimal(args: argparse.Namespace) -> None:
+    """Run in a subprocess: the minimal app under exactly the server's gunicorn settings and TLS."""
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bench-metrics-"))
+    from kexlint.webhook.serve import CertificateReloader, build_server, gunicorn_options
+
+    options = gunicorn_options(args)
+    options["logconfig_dict"] = {"version": 1, "root": {"level": "WARNING"}}
+    build_server(minimal_app, options, lambda: CertificateReloader(args.cert, args.key)).run()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], port: int, cafile: Path, log: Path) -> subprocess.Popen:
+    out = open(log, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(command, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    context = ssl.create_default_context(cafile=str(cafile))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text()}")
+        try:
+            conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=2)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server not ready:\n{log.read_text()}")
+
+
+def client_process(port: int, cafile: str, threads: int, start_at: float, stop_at: float,
+                   queue: mp.Queue) -> None:
+    """`threads` keep-alive clients; puts (latencies of requests in the measured window, errors)."""
+    payloads = bodies()
+    context = ssl.create_default_context(cafile=cafile)
+    results: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+
+    def run(index: int) -> None:
+        conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=10)
+        i = index
+        while True:
+            begin = time.monotonic()
+            if begin >= stop_at:
+                break
+            try:
+                conn.request("POST", "/validate", payloads[i % len(payloads)],
+                             {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[index] += 1
+            except (OSError, http.client.HTTPException):
+                errors[index] += 1
+                conn.close()
+                conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=10)
+                continue
+            if begin >= start_at:  # the first moments warm up connections and TLS sessions
+                results[index].append(time.monotonic() - begin)
+            i += 1
+        conn.close()
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    queue.put(([x for r in results for x in r], sum(errors)))
+
+
+def drive(port: int, cafile: Path, clients: int, seconds: float, warmup: float) -> dict[str, float]:
+    processes = max(1, -(-clients // THREADS_PER_PROCESS))
+    per = [clients // processes + (1 if n < clients % processes else 0) for n in range(processes)]
+    now = time.monotonic()
+    start_at, stop_at = now + 0.5 + warmup, now + 0.5 + warmup + seconds
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=client_process, args=(port, str(cafile), n, start_at, stop_at, queue))
+             for n in per]
+    for proc in procs:
+        proc.start()
+    latencies: list[float] = []
+    errors = 0
+    for _ in procs:
+        got, failed = queue.get(timeout=seconds + warmup + 60)
+        latencies += got
+        errors += failed
+    for proc in procs:
+        proc.join()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {"rps": len(latencies) / seconds, "p50": pct(50), "p90": pct(90), "p99": pct(99),
+            "count": len(latencies), "errors": errors}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured time per level")
+    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--minimal-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--graceful-timeout", type=int, default=5)
+    args = parser.parse_args()
+    if args.minimal_server:
+        serve_minimal(args)
+        return 0
+
+    levels = [int(x) for x in args.clients.split(",")]
+    with tempfile.TemporaryDirectory(prefix="kexlint-bench-") as tmp:
+        folder = Path(tmp)
+        subprocess.run([sys.executable, "-m", "kexlint", "webhook", "certs", "--service", "kexlint",
+                        "--namespace", "kexlint", "--out", str(folder), "--san", "localhost"],
+                       env=ENV, check=True, capture_output=True)
+        cafile, cert, key = folder / "ca.crt", folder / "tls.crt", folder / "tls.key"
+        common = ["--cert", str(cert), "--key", str(key), "--host", "127.0.0.1",
+                  "--workers", str(args.workers), "--threads", str(args.threads), "--graceful-timeout", "5"]
+        results: dict[str, dict[int, dict[str, float]]] = {}
+        for name in ("kexlint", "minimal"):
+            port = free_port()
+            if name == "kexlint":
+                command = [sys.executable, "-m", "kexlint", "webhook", "serve", *common, "--port", str(port)]
+            else:
+                command = [sys.executable, __file__, "--minimal-server", *common, "--port", str(port)]
+            # The review log goes to a file, as a log shipper would read it; not to this terminal.
+            server = start(command, port, cafile, folder / f"{name}.log")
+            try:
+                results[name] = {n: drive(port, cafile, n, args.seconds, args.warmup) for n in levels}
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(30)
+
+    print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads, TLS, loopback; "
+          f"{os.cpu_count()} CPUs shared by clients and server; {args.seconds:g} s per level\n")
+    print(f"{'server':<8} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    for name, by_level in results.items():
+        for n, r in by_level.items():
+            print(f"{name:<8} {n:>7} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['p99']:>7.2f} "
+                  f"{r['errors']:>6}")
+    print()
+    for n in levels:
+        ratio = results["kexlint"][n]["rps"] / results["minimal"][n]["rps"]
+        print(f"{n:>2} clients: kexlint throughput = {ratio:.0%} of minimal; kexlint p99 "
+              f"{results['kexlint'][n]['p99']:.2f} ms vs {results['minimal'][n]['p99']:.2f} ms")
+    top = max(levels)
+    ok_p99 = results["kexlint"][top]["p99"] <= 10
+    ok_ratio = results["kexlint"][top]["rps"] >= 0.6 * results["minimal"][top]["rps"]
+    print(f"\ntargets at {top} clients: p99 <= 10 ms: {'met' if ok_p99 else 'NOT met'}; "
+          f"throughput >= 60% of minimal: {'met' if ok_ratio else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,351 @@
+"""`kexlint fix`: rewrite deprecated apiVersions to their replacements, keeping everything else.
+
+Which objects to convert comes from the deprecated-api rule's table (with .kexlint.yaml's params
+and the target Kubernetes version), so fix converts exactly what `kexlint lint` flags; how to
+convert them is in .convert. Only this package imports ruamel.yaml (the `fix` extra).
+
+JSON files are not rewritten: directories are searched for *.yaml and *.yml only, and a JSON file
+or JSON on stdin is reported and left alone (json.dumps cannot promise to keep its formatting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from ..config import parse_kube_version
+from ..loader import MAX_FILE_BYTES, InputError, decode, looks_like_json
+from ..registry import rules_by_id
+from .convert import CONVERSIONS, Unfixable
+from .documents import Chunk, detect_style, dump_document, new_yaml, restore_spacing, split_documents
+
+__all__ = ["FixResult", "Plan", "fix_text", "run"]
+
+EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+YAML_SUFFIXES = (".yaml", ".yml")
+STDIN = "-"
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines would also split at \r, \f and U+2028
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to convert: the deprecated-api table and the Kubernetes version the manifests target."""
+
+    apis: dict[tuple[str, str], dict[str, Any]]
+    target: tuple[int, int]
+
+    @classmethod
+    def from_rule_params(cls, apis: list[dict[str, Any]], target: tuple[int, int]) -> Plan:
+        return cls({(entry["apiVersion"], entry["kind"]): entry for entry in apis}, target)
+
+    def flagged(self, api_version: str, kind: str) -> dict[str, Any] | None:
+        """The table entry when the deprecated-api rule reports this pair at the target version."""
+        entry = self.apis.get((api_version, kind))
+        if entry is None:
+            return None
+        for when in ("removed", "deprecated"):
+            if entry.get(when) and parse_kube_version(entry[when]) <= self.target:
+                return entry
+        return None
+
+    def candidates(self) -> re.Pattern[str]:
+        """A cheap test for documents that may hold a flagged object; others are never parsed."""
+        versions = sorted({api for (api, kind) in self.apis if self.flagged(api, kind)})
+        if not versions:
+            return re.compile(r"(?!)")
+        alternatives = "|".join(map(re.escape, versions))
+        return re.compile(rf"""apiVersion["']?\s*:\s*["']?(?:{alternatives})(?=["'\s,}}#]|$)""")
+
+
+@dataclass
+class FixResult:
+    text: str
+    converted: list[str] = field(default_factory=list)  # "Ingress/web extensions/v1beta1 -> networking.k8s.io/v1"
+    notes: list[str] = field(default_factory=list)  # "line 12: ..." for what was left alone and why
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip values as plain Python, to compare what two texts mean."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def _objects(root: CommentedMap) -> list[CommentedMap]:
+    """The document itself, or the items of a `kind: List` (or FooList) as kubectl prints them."""
+    items = root.get("items")
+    kind = root.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, CommentedSeq):
+        return [item for item in items if isinstance(item, CommentedMap)]
+    return [root]
+
+
+def _describe(obj: CommentedMap) -> str:
+    metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, CommentedMap) else None
+    return f"{obj.get('kind')}/{name}" if name else str(obj.get("kind"))
+
+
+def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
+    """The chunk's new text; its own text when nothing in it changes."""
+    yaml = new_yaml()
+    try:
+        root = yaml.load(chunk.body)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = chunk.line + mark.line + 1 if mark else chunk.line + 1
+        column = mark.column + 1 if mark else 0
+        raise InputError(f"invalid YAML: {err.problem or err.context or 'cannot parse'}", line, column) from None
+    except YAMLError as err:  # e.g. DuplicateKeyError without a mark
+        raise InputError(f"invalid YAML: {str(err).splitlines()[0] if str(err) else 'cannot parse'}",
+                         chunk.line + 1) from None
+    if not isinstance(root, CommentedMap):
+        return chunk.text
+    style = detect_style(root, chunk.body)  # before any edit: new nodes have no positions
+    first_conversion = len(result.converted)
+    changed = False
+    for obj in _objects(root):
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            continue
+        entry = plan.flagged(api_version, kind)
+        if entry is None:
+            continue
+        line = chunk.line + obj.lc.line + 1
+        what = f"line {line}: {api_version} {_describe(obj)}"
+        conversion = CONVERSIONS.get((api_version, kind))
+        if conversion is None:
+            notes = f" ({entry['notes']})" if entry.get("notes") else ""
+            result.notes.append(f"{what}: not converted, kexlint fix has no conversion for it{notes}")
+            continue
+        if conversion.since > plan.target:
+            since = ".".join(map(str, conversion.since))
+            shown = ".".join(map(str, plan.target))
+            result.notes.append(f"{what}: not converted, {conversion.replacement} is served only from "
+                                f"Kubernetes {since} (target {shown})")
+            continue
+        try:
+            notes = conversion.convert(obj)
+        except Unfixable as err:
+            result.notes.append(f"{what}: not converted: {err}")
+            continue
+        changed = True
+        result.converted.append(f"{_describe(obj)} {api_version} -> {conversion.replacement}")
+        result.notes.extend(f"{what}: {note}" for note in notes)
+    if not changed:
+        return chunk.text
+    if chunk.body.startswith("---"):
+        # `--- !tag` or `--- {…}`: ruamel would not write the marker line back as it was.
+        del result.converted[first_conversion:]
+        result.notes.append(f"line {chunk.line + 1}: not converted: content on the `---` line; move it "
+                            "to the next line and run fix again")
+        return chunk.text
+    body = dump_document(root, style)
+    # Blank lines that ended the document stay exactly as they were; so does a missing final newline.
+    blank_tail = re.search(r"\n((?:[ \t]*\n)*)\Z", chunk.body)
+    body = body.rstrip("\n") + ("\n" + blank_tail.group(1) if blank_tail else "")
+    # The new text must mean what we built: if ruamel wrote something else, change nothing.
+    expected = _plain(root)
+    restored = restore_spacing(chunk.body, body)
+    if restored != body and _plain(new_yaml().load(restored)) == expected:
+        body = restored
+    elif _plain(new_yaml().load(body)) != expected:  # pragma: no cover - a ruamel bug if it happens
+        del result.converted[first_conversion:]
+        result.notes.append(f"line {chunk.line + 1}: not converted: the rewritten document did not read back "
+                            "the same; please report this")
+        return chunk.text
+    return chunk.prefix + body + chunk.suffix
+
+
+def fix_text(text: str, plan: Plan) -> FixResult:
+    """Convert the flagged objects of a YAML stream; raises InputError (with a line) on bad YAML."""
+    result = FixResult(text)
+    crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
+    work = text.replace("\r\n", "\n") if crlf else text
+    candidates = plan.candidates()
+    pieces = []
+    for chunk in split_documents(work):
+        pieces.append(_fix_chunk(chunk, plan, result) if candidates.search(chunk.body) else chunk.text)
+    new = "".join(pieces)
+    if new != work:
+        result.text = new.replace("\n", "\r\n") if crlf else new
+    return result
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+def _codec(data: bytes) -> tuple[str, Callable[[str], bytes]]:
+    """Text, and how to turn new text back into bytes the same way (BOM, UTF-16)."""
+    text = decode(data)
+    if data.startswith(b"\xff\xfe"):
+        return text, lambda new: b"\xff\xfe" + new.encode("utf-16-le")
+    if data.startswith(b"\xfe\xff"):
+        return text, lambda new: b"\xfe\xff" + new.encode("utf-16-be")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return text, lambda new: b"\xef\xbb\xbf" + new.encode("utf-8")
+    return text, lambda new: new.encode("utf-8")
+
+
+def _yaml_files(paths: list[str]) -> list[str | tuple[str, str]]:
+    """Files to fix, in order; (path, problem) for paths that cannot be used."""
+    found: list[str | tuple[str, str]] = []
+    for path in paths:
+        if path == STDIN:
+            found.append(path)
+        elif os.path.isdir(path):
+            files = []
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files.extend(os.path.join(folder, name) for name in names if name.endswith(YAML_SUFFIXES))
+            found.extend(sorted(files))
+        elif os.path.exists(path):
+            found.append(path)
+        else:
+            found.append((path, "no such file or directory"))
+    return found
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    """Replace the file in one rename, so an interrupted fix never leaves half a manifest."""
+    target = os.path.realpath(path)  # through a symlink: replace the file, not the link
+    folder = os.path.dirname(target) or "."
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, os.stat(target).st_mode & 0o7777)
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _diff(old: str, new: str, label: str) -> list[str]:
+    lines = list(difflib.unified_diff(_LINES.findall(old), _LINES.findall(new),
+                                      fromfile=f"a/{label}", tofile=f"b/{label}"))
+    # As diff(1) and git do, so patch(1) can apply it to a file without a final newline.
+    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kexlint fix",
+        description="Rewrite deprecated apiVersions (Ingress, workloads, NetworkPolicy, PodDisruptionBudget, "
+                    "CronJob, RBAC, ...) to their replacements in place, keeping comments and formatting.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="YAML files, or directories searched for *.yaml and *.yml; - reads stdin "
+                             "and writes the result to stdout")
+    parser.add_argument("--diff", action="store_true",
+                        help="print a unified diff instead of writing; exit 1 if anything would change")
+    parser.add_argument("--kube-version", metavar="X.Y",
+                        help="target Kubernetes version: convert what is deprecated there (default: "
+                             "kube-version from .kexlint.yaml, else 1.36)")
+    parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: .kexlint.yaml nearby)")
+    parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
+    return parser
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    from ..cli import resolve_config  # the CLI's config handling, so fix and lint agree
+
+    # resolve_config reads the lint options too; fix has no use for them.
+    args.node_port_range, args.disable, args.fail_on = None, [], None
+    config = resolve_config(args)
+    rule = rules_by_id()["deprecated-api"]
+    setting = config.rules.get(rule.id)
+    params = {**rule.params, **(setting.params if setting else {})}
+    return Plan.from_rule_params(params["apis"], config.settings.kube_version)
+
+
+def run(argv: list[str]) -> int:
+    """`kexlint fix [--diff] [--kube-version X.Y] PATH...`: 0 done (or nothing to change with --diff),
+    1 with --diff when something would change, 2 when some input could not be read or parsed."""
+    args = _parser().parse_args(argv)
+    plan = _plan(args)
+    status = EXIT_OK
+    changes = False
+    for item in _yaml_files(args.paths):
+        if isinstance(item, tuple):
+            print(f"kexlint fix: {item[0]}: {item[1]}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        outcome = _fix_one(item, plan, args.diff)
+        if outcome is None:
+            status = EXIT_ERROR
+        changes = changes or bool(outcome)
+    if status == EXIT_OK and args.diff and changes:
+        return EXIT_CHANGES
+    return status
+
+
+def _fix_one(path: str, plan: Plan, diff: bool) -> bool | None:
+    """Fix one file or stdin: whether it changed (or would), None after an error."""
+    name = "<stdin>" if path == STDIN else path
+    try:
+        if path == STDIN:
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(f"file is over the {MAX_FILE_BYTES >> 20} MiB limit", 1)
+        text, encode = _codec(data)
+    except OSError as err:
+        print(f"kexlint fix: {name}: cannot read: {err.strerror}", file=sys.stderr)
+        return None
+    except InputError as err:
+        print(f"kexlint fix: {name}:{err.line}: {err.message}", file=sys.stderr)
+        return None
+    if looks_like_json(path if path != STDIN else "", text):
+        print(f"kexlint fix: {name}: JSON is not rewritten; left as it is", file=sys.stderr)
+        if path == STDIN and not diff:
+            sys.stdout.buffer.write(data)
+        return False
+    try:
+        result = fix_text(text, plan)
+    except InputError as err:
+        where = f"{err.line}:{err.column}" if err.column else f"{err.line}"
+        print(f"kexlint fix: {name}:{where}: {err.message}; file left unchanged", file=sys.stderr)
+        if path == STDIN and not diff:
+            sys.stdout.buffer.write(data)
+        return None
+    for note in result.notes:
+        print(f"kexlint fix: {name}: {note}", file=sys.stderr)
+    new = encode(result.text) if result.text != text else data
+    changed = new != data
+    if diff:
+        if changed:
+            label = name if path == STDIN else path
+            sys.stdout.writelines(_diff(text, result.text, label))
+        return changed
+    if path == STDIN:
+        sys.stdout.buffer.write(new)
+        sys.stdout.flush()
+    elif changed:
+        try:
+            _write_atomically(path, new)
+        except OSError as err:
+            print(f"kexlint fix: {name}: cannot write: {err.strerror}", file=sys.stderr)
+            return None
+    if changed:
+        print(f"fixed {name}: {', '.join(result.converted)}", file=sys.stderr)
+    return changed

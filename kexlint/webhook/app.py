@@ -1,0 +1,143 @@
+"""The Flask app: /validate, /healthz, /readyz, /metrics. HTTP adaptation only; decisions live in admission.
+
+One JSON log line per review (uid, kind, namespace/name, operation, verdict, rules, duration_ms) so the
+webhook's decisions can be searched next to the apiserver's audit log, which carries the same uid.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from kexlint.config import load_config
+from kexlint.engine import Engine
+from kexlint.registry import builtin_rules, rules_by_id
+
+from . import metrics
+from .admission import INVALID, Outcome, Settings, handle
+
+LOGGER = "kexlint.webhook"
+EXTENSION = "kexlint"
+# Test hook: every /validate answer waits this long, so tests can hold a request in flight during a
+# SIGTERM. Read once at startup and only when set; never set it in a deployment.
+TEST_DELAY_ENV = "KEXLINT_TEST_DELAY_MS"
+
+
+@dataclass
+class State:
+    """What /readyz reports; the serve layer sets `certificate` once the TLS context is loaded."""
+
+    engine: Engine
+    settings: Settings
+    rules: int
+    certificate: str | None = None  # description of the loaded serving certificate
+    delay: float = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.rules > 0 and self.certificate is not None
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+                                 "level": record.levelname.lower(), "msg": record.getMessage()}
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, separators=(",", ":"), default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> logging.Logger:
+    logger = logging.getLogger(LOGGER)
+    if not any(getattr(h, "_kexlint", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler._kexlint = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    JsonFormatter.converter = time.gmtime
+    logger.setLevel(level)
+    logger.propagate = False
+    return logger
+
+
+def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
+    """The webhook app for a .kexlint.yaml (None: built-in defaults). Raises ConfigError on a bad config."""
+    config = load_config(Path(config_path) if config_path else None, set(rules_by_id()))
+    engine = Engine(builtin_rules(), config)
+    state = State(engine, Settings.from_config(config.webhook), rules=len(engine.active))
+    delay = os.environ.get(TEST_DELAY_ENV)
+    if delay:
+        state.delay = int(delay) / 1000
+    log = configure_logging()
+
+    app = Flask("kexlint.webhook")
+    app.extensions[EXTENSION] = state
+
+    @app.post("/validate")
+    def validate() -> Response:
+        start = time.perf_counter()
+        outcome = _review(state)
+        if state.delay:
+            time.sleep(state.delay)
+        seconds = time.perf_counter() - start
+        metrics.record(outcome, seconds)
+        record = {**outcome.log_record(), "duration_ms": round(seconds * 1000, 3)}
+        log.info("review", extra={"fields": record})
+        return _json(outcome.body, outcome.status)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        body = {"rules": state.rules, "certificate": state.certificate, "ready": state.ready}
+        return _json(body, 200 if state.ready else 503)
+
+    @app.get("/metrics")
+    def metrics_text() -> Response:
+        return Response(metrics.exposition(), 200, content_type=metrics.CONTENT_TYPE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        # 404/405 and friends as JSON like every other answer, not Werkzeug's HTML page.
+        return _json({"error": err.description or err.name, "code": err.code}, err.code or 500)
+
+    @app.errorhandler(Exception)
+    def crash(err: Exception) -> Response:  # pragma: no cover - admission.handle never raises
+        log.error("unhandled error", exc_info=err, extra={"fields": {"path": request.path}})
+        return _json({"error": "internal error", "code": 500}, 500)
+
+    return app
+
+
+def set_certificate(app: Flask, description: str | None) -> None:
+    """Called by the serve layer when a serving certificate is (or is no longer) loaded."""
+    state = app.extensions.get(EXTENSION)
+    if state is not None:  # serve's machinery also runs other apps (the benchmark's baseline)
+        state.certificate = description
+
+
+def _review(state: State) -> Outcome:
+    limit = state.settings.max_request_bytes
+    length = request.content_length
+    if length is not None and length > limit:
+        # Refused before reading: a client cannot make us buffer more than the limit.
+        return Outcome(413, {"error": f"request body is {length} bytes, over the limit of {limit}", "code": 413},
+                       INVALID, error="body too large")
+    raw = request.stream.read(limit + 1)  # chunked bodies have no Content-Length
+    return handle(raw, state.engine, state.settings)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, content_type="application/json")

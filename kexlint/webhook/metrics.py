@@ -1,0 +1,67 @@
+"""Prometheus metrics of the webhook.
+
+prometheus_client rather than hand-written exposition text because gunicorn runs several worker
+processes and a scrape reaches only one of them: its multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set
+by `kexlint webhook serve` before this module is imported) sums every worker's values at scrape time.
+Without that variable (tests, a single process) the ordinary in-process registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client import multiprocess as _multiprocess
+
+from .admission import DENY, Outcome
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+disable_created_metrics()  # *_created series double the output and nothing here needs them
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+# Webhook timeouts are seconds (default 10, ours 5), a review takes well under a millisecond: fine
+# buckets at the low end, a few up to the apiserver's timeout.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REVIEWS = Counter("kexlint_webhook_reviews_total", "AdmissionReviews answered, by operation, kind and verdict "
+                  "(allow, warn, deny, skip, invalid, error)", ["operation", "kind", "verdict"])
+LATENCY = Histogram("kexlint_webhook_review_duration_seconds", "Time to answer one /validate request",
+                    buckets=LATENCY_BUCKETS)
+FINDINGS = Counter("kexlint_webhook_findings_total", "Unsuppressed findings in reviewed objects, by rule, "
+                   "level and whether they denied the request", ["rule", "level", "denied"])
+CERT_RELOADS = Counter("kexlint_webhook_certificate_reloads_total", "Serving certificate (re)loads from disk",
+                       ["result"])
+# livemax: the newest certificate any live worker serves.
+CERT_EXPIRY = Gauge("kexlint_webhook_certificate_expiry_timestamp_seconds",
+                    "notAfter of the serving certificate, as a Unix timestamp", multiprocess_mode="livemax")
+
+
+def record(outcome: Outcome, seconds: float) -> None:
+    kind = outcome.kind or "unknown"
+    REVIEWS.labels(outcome.operation or "unknown", kind, outcome.verdict).inc()
+    LATENCY.observe(seconds)
+    denied = set(outcome.denied_rules) if outcome.verdict == DENY else set()
+    for finding in outcome.findings:
+        FINDINGS.labels(finding.rule, finding.level, "true" if finding.rule in denied else "false").inc()
+
+
+def exposition() -> bytes:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def worker_exited(pid: int) -> None:
+    """Drop a dead worker's live gauges (gunicorn's child_exit hook)."""
+    if os.environ.get(MULTIPROC_ENV):
+        _multiprocess.mark_process_dead(pid)

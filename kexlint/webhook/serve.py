@@ -1,0 +1,268 @@
+"""`kexlint webhook serve`: the Flask app under gunicorn, HTTPS only, with certificate hot reload.
+
+Certificate rotation: cert-manager rewrites the Secret and the kubelet swaps the mounted files (a
+symlink flip), `kexlint webhook certs` replaces them with os.replace. Gunicorn (>= 21) asks the
+`ssl_context` hook for a context for every connection it accepts; ours returns a cached SSLContext and
+builds a new one when the files' identity (inode, mtime, size) changed. New handshakes get the new
+chain at once; established connections keep theirs; nothing restarts, so no request is dropped.
+If the new pair does not load (the certificate was replaced but not yet its key) the old context
+stays in use and the next connection tries again.
+
+Shutdown: gunicorn closes the listening socket on SIGTERM, so new connections are refused, and gives
+in-flight requests `--graceful-timeout` seconds to finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import logging
+import os
+import shutil
+import ssl
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8443
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+DEFAULT_GRACEFUL_TIMEOUT = 25  # below the pod's default terminationGracePeriodSeconds (30)
+# The apiserver keeps idle connections to webhooks open for up to 90 s (Go's IdleConnTimeout). If we
+# closed them sooner, a request could race our close and fail: POSTs are not retried.
+KEEPALIVE_SECONDS = 100
+
+log = logging.getLogger("kexlint.webhook")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # not imported from .metrics: that would import prometheus_client
+
+FileId = tuple[int, int, int, int]
+
+
+def _file_id(path: str) -> FileId:
+    stat = os.stat(path)  # follows symlinks: a kubelet symlink swap changes the inode we see
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+class CertificateReloader:
+    """The serving SSLContext, rebuilt when the certificate or key files change."""
+
+    def __init__(self, cert: str, key: str, on_change: Callable[[str], None] | None = None) -> None:
+        self.cert = cert
+        self.key = key
+        self.on_change = on_change
+        self.description: str | None = None
+        self._context: ssl.SSLContext | None = None
+        self._loaded: tuple[FileId, FileId] | None = None
+        self._failed: tuple[FileId, FileId] | None = None
+        self._lock = threading.Lock()
+
+    def context(self, factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        """The current context; `factory` builds one from the files (gunicorn's default factory)."""
+        try:
+            ids = (_file_id(self.cert), _file_id(self.key))
+        except OSError:
+            ids = None  # mid-swap or deleted: keep serving what we have
+        if self._context is not None and (ids is None or ids == self._loaded or ids == self._failed):
+            return self._context
+        with self._lock:  # gthread handshakes run on several threads
+            if self._context is None or (ids is not None and ids not in (self._loaded, self._failed)):
+                self._reload(factory, ids)
+        assert self._context is not None
+        return self._context
+
+    def _reload(self, factory: Callable[[], ssl.SSLContext], ids: tuple[FileId, FileId] | None) -> None:
+        from . import metrics
+
+        try:
+            context = factory()
+        except (OSError, ssl.SSLError, ValueError) as err:
+            metrics.CERT_RELOADS.labels("failure").inc()
+            if self._context is None:
+                raise
+            self._failed = ids
+            log.warning("certificate reload failed; still serving the previous one",
+                        extra={"fields": {"cert": self.cert, "key": self.key, "error": str(err)}})
+            return
+        first = self._context is None
+        self._context, self._loaded, self._failed = context, ids, None
+        self.description, not_after = describe_certificate(self.cert)
+        metrics.CERT_RELOADS.labels("success").inc()
+        if not_after is not None:
+            metrics.CERT_EXPIRY.set(not_after.timestamp())
+        log.info("certificate loaded" if first else "certificate reloaded",
+                 extra={"fields": {"cert": self.cert, "certificate": self.description}})
+        if self.on_change is not None:
+            self.on_change(self.description)
+
+
+def describe_certificate(path: str) -> tuple[str, dt.datetime | None]:
+    """Subject and expiry of the first certificate in a PEM file, for /readyz, logs and metrics."""
+    try:
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
+        not_after = cert.not_valid_after_utc
+        return f"{cert.subject.rfc4514_string()} serial {cert.serial_number:x} until {not_after:%Y-%m-%dT%H:%M:%SZ}", \
+            not_after
+    except Exception as err:  # noqa: BLE001 - the context loaded, the description is best effort
+        return f"{path} (unreadable: {type(err).__name__})", None
+
+
+def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Gunicorn settings for the serve arguments; the bench uses the same for a fair comparison."""
+    return {
+        "bind": [f"{args.host}:{args.port}" if ":" not in args.host else f"[{args.host}]:{args.port}"],
+        "workers": args.workers,
+        "worker_class": "kexlint.webhook.worker.Worker",  # gthread, closing its listener on SIGTERM
+        "threads": args.threads,
+        "keepalive": KEEPALIVE_SECONDS,
+        "graceful_timeout": args.graceful_timeout,
+        "timeout": 30,
+        "certfile": args.cert,
+        "keyfile": args.key,
+        "accesslog": None,  # the app logs one JSON line per review instead
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "kexlint-webhook",
+        "logconfig_dict": _json_logging(),
+        # gunicorn 25+ opens a control socket under $HOME: nothing to control here, and the pod's
+        # root filesystem is read-only.
+        "control_socket_disable": True,
+    }
+
+
+def _json_logging() -> dict[str, Any]:
+    # Gunicorn's own messages (boot, worker exits, SIGTERM) as JSON lines like the review log.
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "kexlint.webhook.app.JsonFormatter"}},
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": ["error_console"]},
+    }
+
+
+class _PerProcess:
+    pid: int | None = None
+    value: CertificateReloader | None = None
+
+
+def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
+                 reloader_for: Callable[[], CertificateReloader]) -> Any:
+    """A gunicorn application serving app_factory() with hot-reloaded TLS and worker hooks."""
+    from gunicorn.app.base import BaseApplication
+
+    holder = _PerProcess()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            self.cfg.set("ssl_context", _ssl_context)
+            self.cfg.set("post_worker_init", _post_worker_init)
+            self.cfg.set("child_exit", _child_exit)
+
+        def load(self) -> Any:
+            return app_factory()
+
+    def reloader() -> CertificateReloader:
+        # One per worker process, made after the fork: an SSLContext is not shared across processes.
+        if holder.pid != os.getpid():
+            holder.pid, holder.value = os.getpid(), reloader_for()
+        assert holder.value is not None
+        return holder.value
+
+    def _ssl_context(conf: Any, default_ssl_context_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        return reloader().context(default_ssl_context_factory)
+
+    def _post_worker_init(worker: Any) -> None:
+        from gunicorn import sock
+
+        from .app import set_certificate
+
+        current = reloader()
+        current.on_change = lambda description: set_certificate(worker.wsgi, description)
+        sock.ssl_context(worker.cfg)  # load now, so /readyz turns ready before the first handshake
+        set_certificate(worker.wsgi, current.description)
+
+    def _child_exit(server: Any, worker: Any) -> None:
+        from . import metrics
+
+        metrics.worker_exited(worker.pid)
+
+    return Server()
+
+
+def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``serve`` on the ``webhook`` sub-command group."""
+    parser = subparsers.add_parser(
+        "serve", help="serve the validating admission webhook over HTTPS",
+        description="Serve POST /validate (AdmissionReview v1/v1beta1), /healthz, /readyz and /metrics over "
+                    "HTTPS with gunicorn. The certificate and key are reloaded when their files change.")
+    parser.add_argument("--cert", required=True, metavar="FILE", help="PEM serving certificate (chain)")
+    parser.add_argument("--key", required=True, metavar="FILE", help="PEM private key")
+    parser.add_argument("--config", metavar="FILE", help=".kexlint.yaml (rules and the webhook: section)")
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help="worker processes (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="threads per worker (default %(default)s)")
+    parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_TIMEOUT, metavar="SECONDS",
+                        help="after SIGTERM, how long in-flight requests may take (default %(default)s)")
+    parser.set_defaults(func=cmd_serve)
+    return parser
+
+
+def _metrics_dir() -> Callable[[], None]:
+    """Per-run directory for the workers' metric files; returns the cleanup."""
+    existing = os.environ.get(MULTIPROC_ENV)
+    if existing:
+        # Files of a previous run would be summed into ours: the client's docs say wipe them.
+        for path in glob.glob(os.path.join(existing, "*.db")):
+            os.unlink(path)
+        return lambda: None
+    folder = tempfile.mkdtemp(prefix="kexlint-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kexlint.config import ConfigError, load_config
+    from kexlint.registry import rules_by_id
+
+    # Fail fast, with a message, on what would otherwise make every worker die at boot.
+    try:
+        load_config(Path(args.config) if args.config else None, set(rules_by_id()))
+    except ConfigError as err:
+        print(f"kexlint: error: {err}", file=sys.stderr)
+        return 2
+    try:
+        probe = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        probe.load_cert_chain(args.cert, args.key)
+    except (OSError, ssl.SSLError) as err:
+        print(f"kexlint: error: cannot load --cert {args.cert} / --key {args.key}: {err}", file=sys.stderr)
+        return 2
+
+    cleanup = _metrics_dir()  # before anything imports prometheus_client
+    try:
+        from .app import configure_logging, create_app
+
+        configure_logging()
+        server = build_server(lambda: create_app(args.config), gunicorn_options(args),
+                              lambda: CertificateReloader(args.cert, args.key))
+        server.run()
+    finally:
+        cleanup()
+    return 0

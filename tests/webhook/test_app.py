@@ -1,0 +1,88 @@
+"""The Flask layer in-process: routes, JSON errors, readiness, metrics and the review log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from reviews import admission_review, pod
+
+pytest.importorskip("flask")
+
+from kexlint.webhook.app import LOGGER, create_app, set_certificate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    config = tmp_path_factory.mktemp("config") / ".kexlint.yaml"
+    config.write_text("webhook:\n  max-request-bytes: 4096\n")
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_ready_only_once_the_serve_layer_loaded_a_certificate(app, client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    set_certificate(app, None)
+    assert client.get("/readyz").status_code == 503
+    set_certificate(app, "CN=kexlint")
+    answer = client.get("/readyz")
+    assert answer.status_code == 200 and answer.json == {"rules": 11, "certificate": "CN=kexlint", "ready": True}
+
+
+def test_validate_answers_json_and_logs_one_line(client):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger(LOGGER).addHandler(handler)
+    try:
+        body = admission_review("CREATE", pod(host_network=True))
+        answer = client.post("/validate", json=body)
+    finally:
+        logging.getLogger(LOGGER).removeHandler(handler)
+    assert answer.status_code == 200 and answer.content_type == "application/json"
+    assert answer.json["response"]["allowed"] is False
+    [record] = records
+    fields = record.fields
+    assert {k: fields[k] for k in ("uid", "kind", "namespace", "name", "operation", "verdict", "rules")} == {
+        "uid": body["request"]["uid"], "kind": "Pod", "namespace": "default", "name": "web",
+        "operation": "CREATE", "verdict": "deny", "rules": ["host-network"]}
+    assert fields["duration_ms"] >= 0
+    json.dumps(fields)
+
+
+@pytest.mark.parametrize("data, status", [(b"nope", 400), (b"[1]", 400), (b"{}", 400), (b"x" * 5000, 413)])
+def test_bad_bodies_get_json_errors(client, data, status):
+    answer = client.post("/validate", data=data, content_type="application/json")
+    assert answer.status_code == status and answer.json["code"] == status
+
+
+def test_unknown_routes_and_methods_are_json(client):
+    assert client.get("/validate").status_code == 405 and client.get("/validate").json["code"] == 405
+    assert client.get("/nope").json["code"] == 404
+
+
+def test_metrics_count_reviews_findings_and_latency(client):
+    client.post("/validate", json=admission_review("CREATE", pod(host_network=True)))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'kexlint_webhook_reviews_total{kind="Pod",operation="CREATE",verdict="deny"}' in text
+    assert 'kexlint_webhook_findings_total{denied="true",level="error",rule="host-network"}' in text
+    assert "kexlint_webhook_review_duration_seconds_bucket{le=\"0.005\"}" in text
+
+
+def test_cli_and_webhook_commands_do_not_import_the_server_stack():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import kexlint.cli, kexlint.webhook.commands, kexlint.webhook.admission; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'gunicorn', 'prometheus_client', "
+            "'werkzeug'}))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env={"PYTHONPATH": str(root)},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

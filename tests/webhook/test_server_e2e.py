@@ -1,0 +1,329 @@
+"""The real server: certificates made by the CLI, `kexlint webhook serve` under gunicorn over TLS.
+
+The client verifies the server against the generated CA, as the apiserver does with the caBundle.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from reviews import admission_review, deployment, pod, service
+
+pytest.importorskip("gunicorn")
+pytest.importorskip("cryptography")
+
+ROOT = Path(__file__).resolve().parents[2]
+# The subprocesses must run this tree's kexlint, whatever else is installed.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+def kexlint(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kexlint", *args], env=kwargs.pop("env", ENV), cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=60, **kwargs)
+
+
+def make_certs(out: Path) -> None:
+    kexlint("webhook", "certs", "--service", "kexlint", "--namespace", "kexlint", "--out", str(out),
+            "--san", "127.0.0.1", "--san", "localhost")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    cafile: Path
+    log: Path
+
+    def context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cafile))
+
+    def connection(self, timeout: float = 10) -> http.client.HTTPSConnection:
+        # "localhost" is a SAN of the certificate: hostname verification stays on.
+        return http.client.HTTPSConnection("localhost", self.port, context=self.context(), timeout=timeout)
+
+    def call(self, method: str, path: str, body: bytes | None = None,
+             conn: http.client.HTTPSConnection | None = None) -> tuple[int, dict | str, bytes]:
+        """(status, parsed body, DER of the peer certificate)."""
+        own = conn is None
+        conn = conn or self.connection()
+        try:
+            conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
+            response = conn.getresponse()
+            data = response.read()
+            peer = conn.sock.getpeercert(binary_form=True)
+        finally:
+            if own:
+                conn.close()
+        kind = response.getheader("Content-Type", "")
+        return response.status, (json.loads(data) if "json" in kind else data.decode()), peer
+
+    def review(self, body: dict, conn: http.client.HTTPSConnection | None = None) -> dict:
+        status, answer, _ = self.call("POST", "/validate", json.dumps(body).encode(), conn)
+        assert status == 200, answer
+        assert answer["response"]["uid"] == body["request"]["uid"]
+        return answer["response"]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+def start_server(tmp: Path, cert: Path, key: Path, cafile: Path, config: str | None = None,
+                 env: dict[str, str] | None = None, workers: int = 2) -> Server:
+    port = free_port()
+    args = [sys.executable, "-m", "kexlint", "webhook", "serve", "--cert", str(cert), "--key", str(key),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--threads", "4",
+            "--graceful-timeout", "10"]
+    if config is not None:
+        path = tmp / f"kexlint-{port}.yaml"
+        path.write_text(config)
+        args += ["--config", str(path)]
+    log = tmp / f"server-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, env={**ENV, **(env or {})}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, port, cafile, log)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            status, body, _ = server.call("GET", "/readyz")
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"server not ready in time:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("certs")
+    make_certs(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def mount(certs, tmp_path_factory) -> Path:
+    """The certificates laid out as the kubelet mounts a Secret: tls.crt → ..data/tls.crt, ..data → ..v1."""
+    root = tmp_path_factory.mktemp("secret")
+    version = root / "..v1"
+    shutil.copytree(certs, version)
+    (root / "..data").symlink_to("..v1")
+    for name in ("tls.crt", "tls.key", "ca.crt"):
+        (root / name).symlink_to(f"..data/{name}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(mount, tmp_path_factory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("server")
+    running = start_server(tmp, mount / "tls.crt", mount / "tls.key", mount / "ca.crt",
+                           config="webhook:\n  max-request-bytes: 65536\n")
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def warn_server(certs, tmp_path_factory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("warn-server")
+    running = start_server(tmp, certs / "tls.crt", certs / "tls.key", certs / "ca.crt",
+                           config="webhook:\n  mode: warn\n", workers=1)
+    yield running
+    assert running.stop() == 0
+
+
+def test_health_readiness_and_metrics(server):
+    assert server.call("GET", "/healthz")[:2] == (200, {"status": "ok"})
+    status, ready, _ = server.call("GET", "/readyz")
+    assert status == 200 and ready["ready"] and ready["rules"] == 11
+    assert ready["certificate"].startswith("CN=kexlint.kexlint.svc")
+
+
+def test_allow(server):
+    body = admission_review("CREATE", pod())
+    assert server.review(body) == {"uid": body["request"]["uid"], "allowed": True}
+    response = server.review(admission_review("CREATE", deployment()))
+    assert response["allowed"] is True and "warnings" not in response
+
+
+def test_deny_with_403_and_message(server):
+    response = server.review(admission_review("CREATE", pod(host_network=True)))
+    assert response["allowed"] is False
+    assert response["status"]["code"] == 403
+    assert "host-network: /spec/hostNetwork: hostNetwork: true" in response["status"]["message"]
+    assert response["auditAnnotations"]["denied-rules"] == "host-network"
+
+
+def test_warnings(server):
+    response = server.review(admission_review("CREATE", service(type_="LoadBalancer")))
+    assert response["allowed"] is True
+    assert response["warnings"][0].startswith("kexlint load-balancer-source-ranges:")
+
+
+def test_update_against_old_object(server):
+    old = deployment(host_network=True)
+    allowed = server.review(admission_review("UPDATE", deployment(host_network=True, replicas=9), old))
+    assert allowed["allowed"] is True and "pre-existing" in allowed["warnings"][0]
+    denied = server.review(admission_review("UPDATE", deployment(host_network=True, host_port=8080), old))
+    assert denied["allowed"] is False
+    assert "host-port:" in denied["status"]["message"] and "host-network:" not in denied["status"]["message"]
+
+
+def test_delete_v1beta1_dry_run_generate_name_and_suppression(server):
+    # One persistent connection for several reviews, as the apiserver keeps one.
+    conn = server.connection()
+    try:
+        assert server.review(admission_review("DELETE", None, pod(host_network=True)), conn)["allowed"] is True
+        body = admission_review("CREATE", pod(host_network=True), api_version="admission.k8s.io/v1beta1")
+        status, answer, _ = server.call("POST", "/validate", json.dumps(body).encode(), conn)
+        assert answer["apiVersion"] == "admission.k8s.io/v1beta1" and answer["response"]["allowed"] is False
+        dry = server.review(admission_review("CREATE", pod(host_network=True), dry_run=True), conn)
+        assert dry["allowed"] is False
+        generated = pod(name=None, namespace=None, generate_name="web-", host_port=9000)
+        response = server.review(admission_review("CREATE", generated, namespace="team-a"), conn)
+        assert response["status"]["message"].startswith("kexlint: Pod team-a/web- has 1 violation")
+        quiet = pod(host_network=True, annotations={"ignore.kexlint.io/host-network": "CNI"})
+        body = admission_review("CREATE", quiet)
+        assert server.review(body, conn) == {"uid": body["request"]["uid"], "allowed": True}
+    finally:
+        conn.close()
+
+
+def test_warn_mode_server_never_denies(warn_server):
+    response = warn_server.review(admission_review("CREATE", pod(host_network=True)))
+    assert response["allowed"] is True and response["warnings"][0].startswith("kexlint host-network:")
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"not json", 400),
+    (b'{"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1"}', 400),
+    (b'{"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v9", "request": {"uid": "a"}}', 400),
+    (b" " * 70000, 413),
+])
+def test_bad_requests_get_json_errors(server, body, status):
+    got, answer, _ = server.call("POST", "/validate", body)
+    assert got == status and answer["code"] == status and answer["error"]
+
+
+def test_metrics_sum_over_workers(server):
+    for _ in range(6):  # new connections: both workers get some
+        server.review(admission_review("CREATE", pod(host_network=True)))
+    status, text, _ = server.call("GET", "/metrics")
+    assert status == 200
+    line = next(x for x in text.splitlines()
+                if x.startswith('kexlint_webhook_reviews_total{kind="Pod",operation="CREATE",verdict="deny"}'))
+    assert float(line.split()[-1]) >= 6
+    assert "kexlint_webhook_certificate_expiry_timestamp_seconds" in text
+
+
+def _der(path: Path) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(path.read_text())
+
+
+def test_certificate_rotation_while_serving(server, mount):
+    """Both ways certificates change under a running pod, with requests flowing throughout."""
+    errors: list[BaseException] = []
+    done = threading.Event()
+    count = [0]
+
+    def traffic() -> None:
+        conn = server.connection()
+        while not done.is_set():
+            try:
+                # Alternate a kept-alive connection and fresh handshakes.
+                use = conn if count[0] % 2 else None
+                assert server.review(admission_review("CREATE", pod(host_network=True)), use)["allowed"] is False
+                count[0] += 1
+            except BaseException as err:  # noqa: BLE001 - any failure fails the test
+                errors.append(err)
+                return
+        conn.close()
+
+    def served_after(expected: bytes) -> bytes:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            peer = server.call("GET", "/healthz")[2]
+            if peer == expected:
+                return peer
+            time.sleep(0.05)
+        raise AssertionError("the new certificate was not served within 5 s")
+
+    threads = [threading.Thread(target=traffic) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        before = server.call("GET", "/healthz")[2]
+        assert before == _der(mount / "tls.crt")
+        # 1. `kexlint webhook certs` renews in place (os.replace), reusing the CA.
+        make_certs(mount / "..data")
+        renewed = _der(mount / "tls.crt")
+        assert renewed != before
+        served_after(renewed)
+        # 2. The kubelet's Secret update: a new version directory, then an atomic swap of ..data.
+        shutil.copytree(mount / "..v1", mount / "..v2")
+        make_certs(mount / "..v2")
+        (mount / "..data_tmp").symlink_to("..v2")
+        os.replace(mount / "..data_tmp", mount / "..data")
+        swapped = _der(mount / "tls.crt")
+        assert swapped not in (before, renewed)
+        served_after(swapped)
+        status, ready, _ = server.call("GET", "/readyz")
+        assert status == 200
+        time.sleep(0.3)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(10)
+    assert not errors, errors
+    assert count[0] > 20
+    assert '"certificate reloaded"' in server.log.read_text()
+
+
+def test_sigterm_lets_the_request_in_flight_finish(certs, tmp_path):
+    slow = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt",
+                        env={"KEXLINT_TEST_DELAY_MS": "1500"}, workers=1)
+    result: dict = {}
+
+    def in_flight() -> None:
+        try:
+            result["response"] = slow.review(admission_review("CREATE", pod(host_network=True)))
+        except BaseException as err:  # noqa: BLE001
+            result["error"] = err
+
+    thread = threading.Thread(target=in_flight)
+    try:
+        thread.start()
+        time.sleep(0.5)  # the request is inside the app now, sleeping
+        slow.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        with pytest.raises(OSError):  # the listener is closed: new connections are refused
+            socket.create_connection(("127.0.0.1", slow.port), timeout=2).close()
+        thread.join(10)
+        assert "error" not in result, result
+        assert result["response"]["allowed"] is False
+        assert slow.process.wait(timeout=15) == 0
+    finally:
+        slow.stop()
