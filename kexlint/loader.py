@@ -402,6 +402,10 @@ class _Builder:
                 frame.container.append(value)
             else:
                 key = frame.key
+                if key is _NO_KEY:
+                    # A mapping or sequence in key position (`? a: b`, `[a]: b`): scalar and alias keys
+                    # are taken when their event arrives, collections only end up here.
+                    raise InputError("mapping keys must be scalars", *_mark(mark, offset))
                 frame.key = _NO_KEY
                 if key is _MERGE_KEY:
                     self._merge(frame, value, packed(frame.key_mark) if record else 0)
