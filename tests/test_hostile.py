@@ -30,7 +30,7 @@ from kexlint.config import Config
 from kexlint.engine import Engine
 from kexlint.findings import Finding
 from kexlint.lint import Linter
-from kexlint.loader import InputError
+from kexlint.loader import MAX_DEPTH, InputError
 from kexlint.model import K8sObject, object_ref
 from kexlint.registry import builtin_rules
 
@@ -118,11 +118,12 @@ MERGE_BOMB = _laughs(lambda prev, i: "{<<: [" + ", ".join([f"*{prev}"] * 9) + f"
 WIDE_BOMB = "wide: &w [" + ",".join(["x"] * 100_000) + "]\nrefs: [" + ",".join(["*w"] * 100) + "]\n"
 
 DEPTH = 100_000
+DEEPER = f"nesting deeper than {MAX_DEPTH} levels"
 
 
 def _block_mapping(depth: int) -> str:
-    # `a:` on ever deeper lines; indentation makes it quadratic in size, so 1,100 levels (1.2 MB)
-    # is what stands for 10^5: the limit is 1,000.
+    # `a:` on ever deeper lines; indentation makes it quadratic in size, so a little past the limit
+    # is what stands for 10^5.
     return "".join("  " * i + "a:\n" for i in range(1, depth + 1))
 
 
@@ -146,15 +147,16 @@ ERROR_CASES: dict[str, Case] = {
     "bomb-mappings": _case(MAP_BOMB + HEAD, "alias bomb", 6),
     "bomb-alias-keys": _case(KEY_BOMB + HEAD, "alias bomb", 17),
     "alias-key-to-a-list": _case("l: &l [a, b]\nm: {*l : x}\n" + HEAD, "mapping keys must be scalars", 2),
+    "complex-key": _case(HEAD + "spec:\n  ? {a: b}\n  : x\n", "mapping keys must be scalars", 5),
     "bomb-merge-keys": _case(MERGE_BOMB + HEAD, "alias bomb", 5),
     "bomb-wide": _case(WIDE_BOMB + HEAD, "alias bomb", 2),
     # The first document is still linted; the bomb is in the second.
     "bomb-in-later-document": _case(POD_HN + "---\n" + LIST_BOMB + HEAD, "alias bomb", 13, ("host-network", 5)),
-    "deep-flow-sequence": _case(HEAD + "spec: " + "[" * DEPTH + "]" * DEPTH + "\n", "nesting deeper than 1000", 4),
+    "deep-flow-sequence": _case(HEAD + "spec: " + "[" * DEPTH + "]" * DEPTH + "\n", DEEPER, 4),
     "deep-flow-mapping": _case(HEAD + "spec: " + "{a: " * DEPTH + "1" + "}" * DEPTH + "\n",
-                               "nesting deeper than 1000", 4),
-    "deep-block-mapping": _case(HEAD + "spec:\n" + _block_mapping(1100), "nesting deeper than 1000", 1004),
-    "deep-block-sequence": _case(HEAD + "spec:\n  " + "- " * DEPTH + "x\n", "nesting deeper than 1000", 5),
+                               DEEPER, 4),
+    "deep-block-mapping": _case(HEAD + "spec:\n" + _block_mapping(MAX_DEPTH + 100), DEEPER, MAX_DEPTH + 4),
+    "deep-block-sequence": _case(HEAD + "spec:\n  " + "- " * DEPTH + "x\n", DEEPER, 5),
     "ten-mb-flow-mapping-of-keys": _case(
         HEAD + "spec: {" + ", ".join(f"k{i}: v" for i in range(TEN_MB // 10)) + "}\n",
         "document has more than 1,000,000 values", 4),
