@@ -101,6 +101,10 @@ def handle(raw: bytes, engine: Engine, settings: Settings) -> Outcome:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as err:
         return _bad(400, f"request body is not JSON: {err}")
+    except RecursionError:
+        # json's C decoder stops at ~1000 levels by raising, not with a ValueError; the apiserver
+        # itself refuses objects nested that deep, so this is a crafted body.
+        return _bad(400, "request body is nested too deeply")
     return review_outcome(body, engine, settings)
 
 
