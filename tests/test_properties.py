@@ -133,3 +133,47 @@ def test_loader_bytes_never_raise(data: bytes) -> None:
         return
     _documents_only(text, "f.yaml")
     _documents_only(text, "f.json")
+
+
+# --- the admission webhook -----------------------------------------------------------------------
+
+admission_requests = st.fixed_dictionaries({
+    "uid": st.text(min_size=1, max_size=8),
+    "operation": st.sampled_from(["CREATE", "UPDATE", "DELETE", "CONNECT"]),
+    "kind": st.one_of(st.sampled_from([{"group": "", "version": "v1", "kind": "Pod"},
+                                       {"group": "", "version": "v1", "kind": "Service"},
+                                       {"group": "apps", "version": "v1", "kind": "Deployment"},
+                                       {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"}]),
+                      anything),
+    "object": st.one_of(objects, anything),
+}, optional={"oldObject": st.one_of(objects, anything), "name": anything, "namespace": anything,
+             "dryRun": anything, "subResource": anything})
+
+
+@SETTINGS
+@given(admission_requests, st.sampled_from(["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]),
+       st.sampled_from(["enforce", "warn"]), st.sampled_from(["allow", "deny"]))
+def test_webhook_always_answers_a_well_formed_review(request: dict[str, Any], api_version: str, mode: str,
+                                                      failure_mode: str) -> None:
+    from kexlint.webhook.admission import Settings, handle, review
+
+    body = {"apiVersion": api_version, "kind": "AdmissionReview", "request": request}
+    settings_ = Settings(mode=mode, failure_mode=failure_mode)
+    for status, answer in (review(body, ENGINE, settings_),
+                           (lambda o: (o.status, o.body))(handle(json.dumps(body).encode(), ENGINE, settings_))):
+        assert status == 200, answer
+        assert answer["apiVersion"] == api_version and answer["kind"] == "AdmissionReview"
+        response = answer["response"]
+        assert response["uid"] == request["uid"]
+        assert isinstance(response["allowed"], bool)
+        assert all(isinstance(w, str) and w for w in response.get("warnings", []))
+        if not response["allowed"]:
+            assert isinstance(response["status"]["message"], str) and response["status"]["code"] in (403, 500)
+        json.dumps(answer)  # serialisable as the HTTP body
+
+
+def test_webhook_deep_json_body_is_a_bad_request() -> None:
+    from kexlint.webhook.admission import Settings, handle
+
+    outcome = handle(b'{"request": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", ENGINE, Settings())
+    assert outcome.status == 400 and "nested too deeply" in outcome.body["error"]
