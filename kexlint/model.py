@@ -79,7 +79,7 @@ def _find_pod_spec(value: dict, kind: str | None) -> tuple[Pointer, dict] | None
     return None
 
 
-def _text(value: Any, empty_is_none: bool = True) -> str | None:
+def scalar_text(value: Any, empty_is_none: bool = True) -> str | None:
     """A field of the object's identity as text. Only scalars are spelled out: str() of a list or
     mapping nested 100,000 deep (a plain object from an admission request) raises RecursionError,
     and a large one would put megabytes into every message that names the object."""
@@ -99,8 +99,8 @@ def object_ref(value: dict[str, Any]) -> ObjectRef:
     metadata = value.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
-    return ObjectRef(_text(value.get("apiVersion"), False), _text(value.get("kind"), False),
-                     _text(metadata.get("namespace")), _text(name))
+    return ObjectRef(scalar_text(value.get("apiVersion"), False), scalar_text(value.get("kind"), False),
+                     scalar_text(metadata.get("namespace")), scalar_text(name))
 
 
 def is_kubernetes_object(value: Any) -> bool:

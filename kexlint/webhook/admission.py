@@ -17,7 +17,8 @@ from typing import Any
 
 from kexlint.engine import Engine, RuleCrash
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
-from kexlint.model import K8sObject, object_ref
+from kexlint.loader import InputError
+from kexlint.model import K8sObject, object_ref, scalar_text
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
@@ -124,8 +125,10 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
     gvk = request.get("kind") if isinstance(request.get("kind"), dict) else {}
     obj = request.get("object") if isinstance(request.get("object"), dict) else None
     old = request.get("oldObject") if isinstance(request.get("oldObject"), dict) else None
-    outcome = Outcome(200, {}, ALLOW, uid=uid, operation=operation, kind=str(gvk.get("kind", "")),
-                      namespace=str(request.get("namespace") or ""), name=_name(request, obj or old),
+    # scalar_text: a crafted request can put a list nested 100k deep where a name goes, and str()
+    # of it raises RecursionError.
+    outcome = Outcome(200, {}, ALLOW, uid=uid, operation=operation, kind=scalar_text(gvk.get("kind")) or "",
+                      namespace=scalar_text(request.get("namespace")) or "", name=_name(request, obj or old),
                       dry_run=bool(request.get("dryRun")))
 
     def answer(response: dict[str, Any]) -> Outcome:
@@ -148,7 +151,7 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
         outcome.error = f"{type(err).__name__}: {err}"
         outcome.verdict = ERROR
         cause = f"rule {err.rule} failed ({type(err.error).__name__})" if isinstance(err, RuleCrash) else (
-            f"internal error ({type(err).__name__})")
+            err.message if isinstance(err, InputError) else f"internal error ({type(err).__name__})")
         text = f"kexlint could not check this object: {cause}"
         if settings.failure_mode == "deny":
             return answer({"allowed": False, "status": {
@@ -210,7 +213,8 @@ def _request(body: Any) -> tuple[dict[str, Any], str]:
 
 
 def _understood(gvk: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
-    if (gvk.get("group", ""), gvk.get("kind")) in KNOWN_KINDS:
+    group, kind = gvk.get("group", ""), gvk.get("kind")
+    if isinstance(group, str) and isinstance(kind, str) and (group, kind) in KNOWN_KINDS:  # lists: unhashable
         return True
     # A custom workload the cluster admin chose to send us: reviewed when it embeds a pod template,
     # as the CLI does (model.GENERIC_POD_SPEC_PATH).
@@ -222,10 +226,10 @@ def _understood(gvk: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
 
 def _name(request: Mapping[str, Any], obj: Mapping[str, Any] | None) -> str:
     if request.get("name"):
-        return str(request["name"])
+        return scalar_text(request["name"]) or ""
     metadata = obj.get("metadata") if obj else None
     if isinstance(metadata, dict):
-        return str(metadata.get("name") or metadata.get("generateName") or "")
+        return scalar_text(metadata.get("name") or metadata.get("generateName")) or ""
     return ""
 
 
@@ -236,11 +240,11 @@ def _as_object(value: dict[str, Any], gvk: Mapping[str, Any], request: Mapping[s
     generateName, no name: exclusions by namespace and messages need both.
     """
     ref = object_ref(value)
-    group, version = gvk.get("group", ""), gvk.get("version", "")
+    group, version = scalar_text(gvk.get("group", "")) or "", scalar_text(gvk.get("version", "")) or ""
     api_version = ref.api_version or (f"{group}/{version}" if group else version) or None
-    ref = ObjectRef(api_version, ref.kind or gvk.get("kind"),
-                    ref.namespace or request.get("namespace") or None,
-                    ref.name or request.get("name") or None)
+    ref = ObjectRef(api_version, ref.kind or scalar_text(gvk.get("kind")),
+                    ref.namespace or scalar_text(request.get("namespace")),
+                    ref.name or scalar_text(request.get("name")))
     return K8sObject(value=value, ref=ref)
 
 
