@@ -177,3 +177,22 @@ def test_webhook_deep_json_body_is_a_bad_request() -> None:
 
     outcome = handle(b'{"request": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", ENGINE, Settings())
     assert outcome.status == 400 and "nested too deeply" in outcome.body["error"]
+
+
+def test_webhook_deep_identity_fields_and_object_are_answered() -> None:
+    from kexlint.webhook.admission import Settings, review
+
+    deep: Any = 1
+    for _ in range(100_000):
+        deep = [deep]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": deep}]}]}}
+    for extra in ({"name": deep}, {"namespace": deep}, {"kind": {"group": "", "version": "v1", "kind": deep}}):
+        request = {"uid": "u", "operation": "CREATE", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                   "object": pod, **extra}
+        status, answer = review({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                                 "request": request}, ENGINE, Settings())
+        assert status == 200 and answer["response"]["uid"] == "u"
+        if extra.get("kind") is None:
+            # The object itself is too deep to check: said so, under failure-mode allow.
+            assert "nests too deeply to be checked" in answer["response"]["warnings"][0]
