@@ -524,7 +524,11 @@ def _yaml_locator(text: str, source: str, line_offset: int, span: tuple[int, int
 def _parse_error(err: yaml.MarkedYAMLError, line_offset: int) -> InputError:
     mark = err.problem_mark or err.context_mark
     problem = err.problem or "invalid YAML"
-    if err.context:
+    if "maximum nesting depth" in problem:
+        # Newer libyaml builds stop at 1000 levels themselves, in the scanner, which reads ahead of
+        # our own count: one message whichever limit trips first.
+        problem = f"nesting deeper than {MAX_DEPTH} levels"
+    elif err.context:
         problem = f"{problem} ({err.context})"
     if mark is None:
         return InputError(problem)
