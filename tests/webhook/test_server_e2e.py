@@ -5,124 +5,23 @@ The client verifies the server against the generated CA, as the apiserver does w
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from reviews import admission_review, deployment, pod, service
+from serving import Server, make_certs, start_server
 
 pytest.importorskip("gunicorn")
 pytest.importorskip("cryptography")
-
-ROOT = Path(__file__).resolve().parents[2]
-# The subprocesses must run this tree's kexlint, whatever else is installed.
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-
-
-def kexlint(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kexlint", *args], env=kwargs.pop("env", ENV), cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=60, **kwargs)
-
-
-def make_certs(out: Path) -> None:
-    kexlint("webhook", "certs", "--service", "kexlint", "--namespace", "kexlint", "--out", str(out),
-            "--san", "127.0.0.1", "--san", "localhost")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    cafile: Path
-    log: Path
-
-    def context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.cafile))
-
-    def connection(self, timeout: float = 10) -> http.client.HTTPSConnection:
-        # "localhost" is a SAN of the certificate: hostname verification stays on.
-        return http.client.HTTPSConnection("localhost", self.port, context=self.context(), timeout=timeout)
-
-    def call(self, method: str, path: str, body: bytes | None = None,
-             conn: http.client.HTTPSConnection | None = None) -> tuple[int, dict | str, bytes]:
-        """(status, parsed body, DER of the peer certificate)."""
-        own = conn is None
-        conn = conn or self.connection()
-        try:
-            conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
-            response = conn.getresponse()
-            data = response.read()
-            peer = conn.sock.getpeercert(binary_form=True)
-        finally:
-            if own:
-                conn.close()
-        kind = response.getheader("Content-Type", "")
-        return response.status, (json.loads(data) if "json" in kind else data.decode()), peer
-
-    def review(self, body: dict, conn: http.client.HTTPSConnection | None = None) -> dict:
-        status, answer, _ = self.call("POST", "/validate", json.dumps(body).encode(), conn)
-        assert status == 200, answer
-        assert answer["response"]["uid"] == body["request"]["uid"]
-        return answer["response"]
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
-def start_server(tmp: Path, cert: Path, key: Path, cafile: Path, config: str | None = None,
-                 env: dict[str, str] | None = None, workers: int = 2) -> Server:
-    port = free_port()
-    args = [sys.executable, "-m", "kexlint", "webhook", "serve", "--cert", str(cert), "--key", str(key),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--threads", "4",
-            "--graceful-timeout", "10"]
-    if config is not None:
-        path = tmp / f"kexlint-{port}.yaml"
-        path.write_text(config)
-        args += ["--config", str(path)]
-    log = tmp / f"server-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(args, env={**ENV, **(env or {})}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, port, cafile, log)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            status, body, _ = server.call("GET", "/readyz")
-            if status == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise AssertionError(f"server not ready in time:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    make_certs(out)
-    return out
 
 
 @pytest.fixture(scope="session")
