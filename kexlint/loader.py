@@ -168,9 +168,8 @@ def _construct(tag: str, value: str) -> Any:
         if tag == _FLOAT:
             return _constructor.construct_yaml_float(ScalarNode(tag, value))
     except (ValueError, KeyError, IndexError):
-        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or an
-        # integer
-        # over Python's 4300-digit conversion limit.
+        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or
+        # an integer over Python's 4300-digit conversion limit.
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise InputError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
     if tag == _NULL:
