@@ -12,13 +12,29 @@ from . import Hit, Settings
 ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 
 
-def _open_to_all(cidr: Any) -> bool:
+def _network(cidr: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     if not isinstance(cidr, str):
-        return False
+        return None
     try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+        return ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
-        return False
+        return None
+
+
+def _open_to_all(cidr: Any) -> bool:
+    network = _network(cidr)
+    return network is not None and network.prefixlen == 0
+
+
+def _covers_everything(cidrs: list[Any]) -> str | None:
+    """`0.0.0.0/1` plus `128.0.0.0/1` is the whole internet too: the family whose ranges together
+    collapse to /0, if any (each /0 on its own is reported where it is written)."""
+    for version in (4, 6):
+        networks = [n for n in map(_network, cidrs) if n is not None and n.version == version]
+        if len(networks) > 1 and all(n.prefixlen for n in networks):
+            if any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(networks)):
+                return "IPv4" if version == 4 else "IPv6"
+    return None
 
 
 def _internal(annotations: dict[str, Any], params: dict[str, Any]) -> bool:
@@ -45,14 +61,23 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
                 yield Hit(("spec", "loadBalancerSourceRanges", index),
                           f"loadBalancerSourceRanges contains {cidr.strip()}: the load balancer accepts "
                           "traffic from the whole internet")
+        family = _covers_everything(ranges)
+        if family:
+            yield Hit(("spec", "loadBalancerSourceRanges"), f"loadBalancerSourceRanges together cover every "
+                      f"{family} address: the load balancer accepts traffic from the whole internet")
         return
     legacy = annotations.get(ANNOTATION)
     if isinstance(legacy, str) and legacy.strip():
-        for cidr in legacy.split(","):
+        cidrs = legacy.split(",")
+        for cidr in cidrs:
             if _open_to_all(cidr):
                 yield Hit(("metadata", "annotations", ANNOTATION),
                           f"{ANNOTATION} contains {cidr.strip()}: the load balancer accepts traffic from "
                           "the whole internet")
+        family = _covers_everything(cidrs)
+        if family:
+            yield Hit(("metadata", "annotations", ANNOTATION), f"{ANNOTATION} ranges together cover every "
+                      f"{family} address: the load balancer accepts traffic from the whole internet")
         return
     yield Hit(("spec", "type"), "LoadBalancer Service sets no loadBalancerSourceRanges: its external IP "
               "accepts traffic from the whole internet")
