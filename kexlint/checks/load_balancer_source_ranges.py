@@ -46,6 +46,17 @@ def _internal(annotations: dict[str, Any], params: dict[str, Any]) -> bool:
     return False
 
 
+def _open_ranges(cidrs: list[Any], label: str) -> Iterator[tuple[int | None, str]]:
+    """(index of the offending range or None for the list as a whole, message)."""
+    everyone = "the load balancer accepts traffic from the whole internet"
+    for index, cidr in enumerate(cidrs):
+        if _open_to_all(cidr):
+            yield index, f"{label} contains {cidr.strip()}: {everyone}"
+    family = _covers_everything(cidrs)
+    if family:
+        yield None, f"{label} ranges together cover every {family} address: {everyone}"
+
+
 def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterator[Hit]:
     spec = target.value.get("spec")
     if not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
@@ -56,28 +67,14 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
     ranges = spec.get("loadBalancerSourceRanges")
     if isinstance(ranges, list) and ranges:
         # The field wins over the annotation when both are set.
-        for index, cidr in enumerate(ranges):
-            if _open_to_all(cidr):
-                yield Hit(("spec", "loadBalancerSourceRanges", index),
-                          f"loadBalancerSourceRanges contains {cidr.strip()}: the load balancer accepts "
-                          "traffic from the whole internet")
-        family = _covers_everything(ranges)
-        if family:
-            yield Hit(("spec", "loadBalancerSourceRanges"), f"loadBalancerSourceRanges together cover every "
-                      f"{family} address: the load balancer accepts traffic from the whole internet")
+        field = ("spec", "loadBalancerSourceRanges")
+        for index, message in _open_ranges(ranges, "loadBalancerSourceRanges"):
+            yield Hit(field if index is None else (*field, index), message)
         return
     legacy = annotations.get(ANNOTATION)
     if isinstance(legacy, str) and legacy.strip():
-        cidrs = legacy.split(",")
-        for cidr in cidrs:
-            if _open_to_all(cidr):
-                yield Hit(("metadata", "annotations", ANNOTATION),
-                          f"{ANNOTATION} contains {cidr.strip()}: the load balancer accepts traffic from "
-                          "the whole internet")
-        family = _covers_everything(cidrs)
-        if family:
-            yield Hit(("metadata", "annotations", ANNOTATION), f"{ANNOTATION} ranges together cover every "
-                      f"{family} address: the load balancer accepts traffic from the whole internet")
+        for _, message in _open_ranges(legacy.split(","), ANNOTATION):
+            yield Hit(("metadata", "annotations", ANNOTATION), message)
         return
     yield Hit(("spec", "type"), "LoadBalancer Service sets no loadBalancerSourceRanges: its external IP "
               "accepts traffic from the whole internet")
