@@ -28,7 +28,7 @@ class RuleCrash(Exception):
 
 @dataclass(frozen=True)
 class ActiveRule:
-    """A rule as the config sets it up: level, params and the (possibly) shared collector."""
+    """A rule as the config sets it up: its level, params, and the paths where its schema can fail."""
 
     rule: Rule
     level: str
