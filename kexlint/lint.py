@@ -29,6 +29,17 @@ class LintResult:
     seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
 
 
+def is_helm_template(path: str) -> bool:
+    """A file under a Helm chart's templates/ folder (Chart.yaml beside that folder): Go templates
+    that are not manifests until `helm template` renders them, so they are linted from its output
+    (`helm template … | kexlint -`), not as files. pre-commit hands them over like any YAML."""
+    parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index] == "templates" and os.path.isfile(os.sep.join([*parts[:index], "Chart.yaml"])):
+            return True
+    return False
+
+
 def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
     """Files named, and manifests found below directories (hidden directories skipped), in order.
 
@@ -43,9 +54,10 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(folder, f) for f in files if f.endswith(MANIFEST_SUFFIXES))
-            yield from sorted(found)
+            yield from sorted(p for p in found if not is_helm_template(p))
         elif os.path.exists(path):
-            yield path
+            if not is_helm_template(path):
+                yield path
         else:
             yield InputProblem(path, 0, 0, "no such file or directory")
 

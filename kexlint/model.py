@@ -104,7 +104,9 @@ def object_ref(value: dict[str, Any]) -> ObjectRef:
 
 
 def is_kubernetes_object(value: Any) -> bool:
-    return isinstance(value, dict) and ("apiVersion" in value or "kind" in value)
+    """A mapping with a `kind` (one without apiVersion is then reported). An apiVersion alone is not
+    enough: Helm's Chart.yaml has one and is no Kubernetes object."""
+    return isinstance(value, dict) and "kind" in value
 
 
 def is_list_kind(value: dict) -> bool:

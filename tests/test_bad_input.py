@@ -40,7 +40,7 @@ CASES: dict[str, tuple[bytes, str, int]] = {
         b"  " * i + b"k:\n" for i in range(1, 1200)), "nesting deeper than 512 levels", 515),
     "python-tag.yaml": (b"apiVersion: v1\nkind: Pod\nspec: !!python/object/apply:os.system [echo hi]\n",
                         "unsupported YAML tag", 3),
-    "missing-kind.yaml": (b"apiVersion: v1\nmetadata: {name: x}\n", "object has no kind", 1),
+    "missing-api-version.yaml": (b"kind: Pod\nmetadata: {name: x}\n", "object has no apiVersion", 1),
     "unknown-alias.yaml": (b"apiVersion: v1\nkind: Pod\nspec: *nowhere\n", "unknown", 3),
 }
 

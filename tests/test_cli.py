@@ -205,3 +205,23 @@ def test_stdin_in_process(monkeypatch, run_cli) -> None:
     monkeypatch.setattr("sys.stdin", FakeStdin)
     code, out, _ = run_cli("--no-config", "-")
     assert code == 1 and "<stdin>:6:3: error host-network" in out
+
+
+def test_helm_chart_templates_are_skipped(tmp_path: Path, lint_json) -> None:
+    """Chart templates are Go templates, not manifests: pre-commit hands them over (by name) and
+    directories contain them, but only `helm template`'s output is linted."""
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("hostNetwork: true\n")
+    template = chart / "templates" / "pod.yaml"
+    template.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n"
+                        "spec:\n  hostNetwork: {{ .Values.hostNetwork }}\n  containers: []\n")
+    # A folder called templates without a Chart.yaml above it is just a folder.
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "pod.yaml").write_text(HOST_NETWORK_POD)
+    code, data = lint_json(str(tmp_path))
+    assert data["errors"] == []
+    assert [f["file"] for f in data["findings"]] == [str(tmp_path / "templates" / "pod.yaml")]
+    code, data = lint_json(str(template))
+    assert code == 0 and data["errors"] == [] and data["summary"]["files"] == 0
