@@ -42,8 +42,12 @@ Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
 
 MAX_DEPTH = 512  # below libyaml's own limit (1000 in newer builds), so the message is always ours
-# Expanded size (values counted once per alias use) beyond which a document is an alias bomb.
+# Values that aliases may add to a document (each use counts the whole of what it repeats): beyond
+# this it is an alias bomb.
 MAX_EXPANDED_NODES = 1_000_000
+# Entries of one mapping or sequence. A `kubectl get pods -A -o yaml` List of 50,000 pods stays far
+# below; a 10 MB flow mapping of a million keys (seconds of parsing for nothing) does not.
+MAX_COLLECTION_ITEMS = 250_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Kubernetes integers are int64; far bigger ones are refused so that no later str() of them hits
 # Python's 4300-digit conversion limit (0x… literals are not subject to it when parsed).
@@ -300,7 +304,7 @@ class _Builder:
         stack: list[_Frame] = []
         frame: _Frame | None = None  # stack[-1]
         count = 0  # events, with every alias use counted at the full size of what it repeats
-        aliased = False
+        expanded = 0  # what aliases added to count
         root: Any = None
         have_root = False
         first_mark = None
@@ -309,10 +313,12 @@ class _Builder:
             event = get_event()
             kind = type(event)
             count += 1
-            if count > MAX_EXPANDED_NODES:
-                what = ("aliases expand to more than {:,} values (an alias bomb?)" if aliased
-                        else "document has more than {:,} values")
-                raise InputError(what.format(MAX_EXPANDED_NODES), *_mark(event.start_mark, offset))
+            if not count & 0xFFFF:
+                # Now and then rather than per value: the hot loop stays as it is.
+                for open_frame in stack:
+                    if len(open_frame.container) > MAX_COLLECTION_ITEMS:
+                        raise InputError(f"a {'mapping' if open_frame.is_map else 'sequence'} with more than "
+                                         f"{MAX_COLLECTION_ITEMS:,} entries", *_mark(event.start_mark, offset))
             if first_mark is None:
                 first_mark = event.start_mark
             if kind is ScalarEvent:
@@ -372,8 +378,8 @@ class _Builder:
                                      *_mark(event.start_mark, offset))
                 value, size = anchored
                 count += size
-                aliased = True
-                if count > MAX_EXPANDED_NODES:
+                expanded += size
+                if expanded > MAX_EXPANDED_NODES:
                     raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
                                      *_mark(event.start_mark, offset))
                 if frame is not None and frame.is_map and frame.key is _NO_KEY:
