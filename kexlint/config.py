@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,9 +75,18 @@ class Config:
 
     def exclusion(self, rule: str, ref: ObjectRef, source: str | None) -> Exclusion | None:
         for exclusion in self.exclusions:
-            if exclusion.matches(rule, ref, source):
+            if exclusion.matches(rule, ref, self.relative_source(source) if exclusion.path else source):
                 return exclusion
         return None
+
+    def relative_source(self, source: str | None) -> str | None:
+        """Path globs are relative to the config file's folder, as in .gitignore, whatever folder
+        kexlint runs in and however the file was named (relative or absolute)."""
+        if source is None or self.path is None or not os.path.exists(source):
+            return source
+        base = os.path.dirname(os.path.abspath(self.path))
+        relative = os.path.relpath(os.path.abspath(source), base)
+        return source if relative.startswith("..") else relative
 
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:([-+])\s*(\d+))?\s*$")

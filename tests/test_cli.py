@@ -225,3 +225,14 @@ def test_helm_chart_templates_are_skipped(tmp_path: Path, lint_json) -> None:
     assert [f["file"] for f in data["findings"]] == [str(tmp_path / "templates" / "pod.yaml")]
     code, data = lint_json(str(template))
     assert code == 0 and data["errors"] == [] and data["summary"]["files"] == 0
+
+
+def test_path_exclusions_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "pod.yaml").write_text(HOST_NETWORK_POD)
+    (tmp_path / ".kexlint.yaml").write_text("exclude:\n  - path: 'legacy/**'\n    reason: being replaced\n")
+    for cwd, target in ((tmp_path, "legacy/pod.yaml"), (tmp_path / "legacy", "pod.yaml"),
+                        (tmp_path, str(tmp_path / "legacy" / "pod.yaml"))):
+        proc = kexlint("--show-suppressed", target, cwd=cwd)
+        assert proc.returncode == 0, (cwd, target, proc.stdout)
+        assert b"[suppressed: config: being replaced]" in proc.stdout
