@@ -24,7 +24,6 @@ try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import Loader as _Parser  # type: ignore[assignment]
 
-from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
     DocumentEndEvent,
@@ -35,8 +34,9 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
+
+from .errors import InputError
+from .scalars import COLLECTION_TAGS, MERGE, RESOLVERS, STRING_TAGS, scalar
 
 Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
@@ -49,19 +49,6 @@ MAX_EXPANDED_NODES = 1_000_000
 # below; a 10 MB flow mapping of a million keys (seconds of parsing for nothing) does not.
 MAX_COLLECTION_ITEMS = 250_000
 MAX_FILE_BYTES = 64 * 1024 * 1024
-# Kubernetes integers are int64; far bigger ones are refused so that no later str() of them hits
-# Python's 4300-digit conversion limit (0x… literals are not subject to it when parsed).
-MAX_INT_BITS = 1024
-
-
-class InputError(Exception):
-    """Input that cannot be turned into documents; line/column are 1-based, 0 when unknown."""
-
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 @dataclass(frozen=True)
@@ -138,84 +125,6 @@ class Document:
         return self._positions()[1].get(tuple(pointer))
 
 
-# --- scalars -------------------------------------------------------------------------------------
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MERGE = "tag:yaml.org,2002:merge"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-# Tags that name a plain JSON-like value; anything else (!!python/object, custom tags) is refused
-# rather than constructed or silently read as a string.
-_STRING_TAGS = {_STR, "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp", "!"}
-_COLLECTION_TAGS = {None, "!", _MAP, _SEQ, "tag:yaml.org,2002:omap", "tag:yaml.org,2002:set"}
-
-_RESOLVERS = Resolver.yaml_implicit_resolvers
-_constructor = SafeConstructor()
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-
-
-def _construct(tag: str, value: str) -> Any:
-    if tag == _STR or tag in _STRING_TAGS:
-        return value
-    try:
-        if tag == _BOOL:
-            return _constructor.construct_yaml_bool(ScalarNode(tag, value))
-        if tag == _INT:
-            number = _constructor.construct_yaml_int(ScalarNode(tag, value))
-            if number.bit_length() > MAX_INT_BITS:
-                raise InputError(f"integer of more than {MAX_INT_BITS} bits")
-            return number
-        if tag == _FLOAT:
-            return _constructor.construct_yaml_float(ScalarNode(tag, value))
-    except (ValueError, KeyError, IndexError):
-        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or
-        # an integer over Python's 4300-digit conversion limit.
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        raise InputError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
-    if tag == _NULL:
-        return None
-    raise InputError(f"unsupported YAML tag {tag!r}")
-
-
-# go-yaml v2, which Kubernetes reads YAML with (sigs.k8s.io/yaml), also takes y/Y/n/N as booleans;
-# PyYAML's resolver does not.
-_SHORT_BOOLS = {"y": True, "Y": True, "n": False, "N": False}
-
-
-def _resolve_plain(value: str) -> Any:
-    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off/y/n are booleans)."""
-    if not value:
-        return None
-    if len(value) == 1 and value in _SHORT_BOOLS:
-        return _SHORT_BOOLS[value]
-    if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii() and len(value) < 300:
-        return int(value)  # the common case of the int resolver, without its regex and constructor
-    resolvers = _RESOLVERS.get(value[0])
-    if resolvers is None:
-        return value
-    for tag, regexp in resolvers:
-        if regexp.match(value):
-            if tag == _TIMESTAMP or tag == _MERGE or tag == "tag:yaml.org,2002:value":
-                return value
-            return _construct(tag, value)
-    return value
-
-
-def _scalar(event: ScalarEvent) -> Any:
-    tag = event.tag
-    if tag is None:
-        if event.implicit[0]:
-            return _resolve_plain(event.value)
-        return event.value
-    if tag == "!":
-        return event.value
-    return _construct(tag, event.value)
-
-
 # --- the builder ---------------------------------------------------------------------------------
 
 _MERGE_KEY = object()
@@ -256,7 +165,7 @@ def _is_merge_key(event: ScalarEvent) -> bool:
     """A plain `<<`, or `!!merge <<`, as go-yaml (which Kubernetes reads YAML with) takes them."""
     if event.value != "<<":
         return False
-    return (event.tag is None and event.implicit[0]) or event.tag == _MERGE
+    return (event.tag is None and event.implicit[0]) or event.tag == MERGE
 
 
 class _Builder:
@@ -325,11 +234,11 @@ class _Builder:
                 if frame is not None and frame.is_map and frame.key is _NO_KEY:
                     # A key stays the text as written; only `<<` is special.
                     tag = event.tag
-                    if tag is None or tag in _STRING_TAGS:
+                    if tag is None or tag in STRING_TAGS:
                         key = event.value
                         if key == "<<" and tag is None and event.implicit[0]:
                             key = _MERGE_KEY
-                    elif tag == _MERGE and event.value == "<<":
+                    elif tag == MERGE and event.value == "<<":
                         key = _MERGE_KEY  # `!!merge <<`, which go-yaml takes as a merge key too
                     else:
                         key = str(self._scalar(event))
@@ -341,7 +250,7 @@ class _Builder:
                 tag = event.tag
                 if tag is None:
                     value: Any = event.value
-                    if event.implicit[0] and (not value or value[0] in _RESOLVERS):
+                    if event.implicit[0] and (not value or value[0] in RESOLVERS):
                         value = self._scalar(event)
                 else:
                     value = self._scalar(event)
@@ -350,7 +259,7 @@ class _Builder:
                 mark = event.start_mark
                 entry = None
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                if event.tag not in _COLLECTION_TAGS:
+                if event.tag not in COLLECTION_TAGS:
                     raise InputError(f"unsupported YAML tag {event.tag!r}", *_mark(event.start_mark, offset))
                 if len(stack) >= MAX_DEPTH:
                     raise InputError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event.start_mark, offset))
@@ -441,7 +350,7 @@ class _Builder:
 
     def _scalar(self, event: ScalarEvent) -> Any:
         try:
-            return _scalar(event)
+            return scalar(event)
         except InputError as err:
             raise InputError(err.message, *_mark(event.start_mark, self.line_offset)) from None
 

@@ -1,0 +1,92 @@
+"""Scalars read the way Kubernetes reads YAML: YAML 1.1 types (go-yaml v2 via sigs.k8s.io/yaml),
+with only JSON-like tags accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yaml.constructor import SafeConstructor
+from yaml.events import ScalarEvent
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from .errors import InputError
+
+# Kubernetes integers are int64; far bigger ones are refused so that no later str() of them hits
+# Python's 4300-digit conversion limit (0x… literals are not subject to it when parsed).
+MAX_INT_BITS = 1024
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# Tags that name a plain JSON-like value; anything else (!!python/object, custom tags) is refused
+# rather than constructed or silently read as a string.
+STRING_TAGS = {_STR, "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp", "!"}
+COLLECTION_TAGS = {None, "!", _MAP, _SEQ, "tag:yaml.org,2002:omap", "tag:yaml.org,2002:set"}
+
+RESOLVERS = Resolver.yaml_implicit_resolvers
+_constructor = SafeConstructor()
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _construct(tag: str, value: str) -> Any:
+    if tag == _STR or tag in STRING_TAGS:
+        return value
+    try:
+        if tag == _BOOL:
+            return _constructor.construct_yaml_bool(ScalarNode(tag, value))
+        if tag == _INT:
+            number = _constructor.construct_yaml_int(ScalarNode(tag, value))
+            if number.bit_length() > MAX_INT_BITS:
+                raise InputError(f"integer of more than {MAX_INT_BITS} bits")
+            return number
+        if tag == _FLOAT:
+            return _constructor.construct_yaml_float(ScalarNode(tag, value))
+    except (ValueError, KeyError, IndexError):
+        # Only an explicit tag gets here with text that does not fit it (`!!int abc`, `!!int ''`), or
+        # an integer over Python's 4300-digit conversion limit.
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InputError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}") from None
+    if tag == _NULL:
+        return None
+    raise InputError(f"unsupported YAML tag {tag!r}")
+
+
+# go-yaml v2, which Kubernetes reads YAML with (sigs.k8s.io/yaml), also takes y/Y/n/N as booleans;
+# PyYAML's resolver does not.
+_SHORT_BOOLS = {"y": True, "Y": True, "n": False, "N": False}
+
+
+def _resolve_plain(value: str) -> Any:
+    """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off/y/n are booleans)."""
+    if not value:
+        return None
+    if len(value) == 1 and value in _SHORT_BOOLS:
+        return _SHORT_BOOLS[value]
+    if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii() and len(value) < 300:
+        return int(value)  # the common case of the int resolver, without its regex and constructor
+    resolvers = RESOLVERS.get(value[0])
+    if resolvers is None:
+        return value
+    for tag, regexp in resolvers:
+        if regexp.match(value):
+            if tag == _TIMESTAMP or tag == MERGE or tag == "tag:yaml.org,2002:value":
+                return value
+            return _construct(tag, value)
+    return value
+
+
+def scalar(event: ScalarEvent) -> Any:
+    tag = event.tag
+    if tag is None:
+        if event.implicit[0]:
+            return _resolve_plain(event.value)
+        return event.value
+    if tag == "!":
+        return event.value
+    return _construct(tag, event.value)
