@@ -35,6 +35,9 @@ def _uri(path: str) -> str:
     return quote(pure.as_posix().removeprefix("./"), safe=_URI_SAFE)
 
 
+_SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "info": "2.0"}
+
+
 def _rule(rule: Rule) -> dict[str, Any]:
     docs = rule.docs
     markdown = (f"**{rule.summary}**\n\n{docs['what']}\n\n**Why:** {docs['why']}\n\n**Fix:** {rule.fix}\n\n"
@@ -48,7 +51,14 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "help": {"text": f"{docs['why']}\nFix: {rule.fix}", "markdown": markdown},
         "helpUri": DOCS_URL.format(rule=rule.id),
         "defaultConfiguration": {"level": _LEVELS[rule.level], "enabled": rule.enabled},
-        "properties": {"tags": ["kubernetes", "security", "exposure"]},
+        "properties": {
+            "tags": ["kubernetes", "security", "exposure"],
+            # GitHub code scanning ranks security alerts by this score (>= 7 high, >= 4 medium,
+            # else low); it follows the rule's default level, the one judgement the rule file makes.
+            "security-severity": _SECURITY_SEVERITY[rule.level],
+            # Findings come from the manifest's own fields, not heuristics.
+            "precision": "very-high",
+        },
     }
 
 

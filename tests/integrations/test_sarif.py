@@ -151,6 +151,10 @@ def test_carries_what_github_code_scanning_reads(tmp_path: Path) -> None:
         # helpUri names a document that is checked in.
         assert (ROOT / "docs" / "rules" / f"{rule['id']}.md").is_file()
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        # GitHub's security severity: a number in a string, high for rules that default to error.
+        severity = float(rule["properties"]["security-severity"])
+        level = rule["defaultConfiguration"]["level"]
+        assert severity >= 7.0 if level == "error" else 0.0 < severity < 7.0
     by_rule = {r["ruleId"]: r for r in run["results"]}
     host_network = by_rule["host-network"]
     assert host_network["level"] == "error"
