@@ -23,6 +23,14 @@ POD_SPEC_PATHS: dict[str, Pointer] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+# The API group of every built-in kind the rules look at: the pod-spec kinds, Service and Ingress.
+# The admission webhook reviews exactly these (plus custom resources with a pod template).
+BUILTIN_KIND_GROUPS: dict[str, str] = {
+    "Pod": "", "PodTemplate": "", "ReplicationController": "", "Service": "",
+    "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
+    "Job": "batch", "CronJob": "batch",
+    "Ingress": "networking.k8s.io",
+}
 # Custom resources (Argo Rollout, OpenKruise CloneSet, …) that embed a pod template.
 GENERIC_POD_SPEC_PATH: Pointer = ("spec", "template", "spec")
 

@@ -52,3 +52,11 @@ def test_shipped_rules_are_valid_and_the_folder_is_the_registry() -> None:
     assert [rule.id for rule in builtin_rules()] == files
     for path in Path(rules_folder()).glob("*.yaml"):
         load_rule_file(path)  # full validation, whatever the cache says
+
+
+def test_every_pod_spec_kind_has_its_api_group() -> None:
+    """The webhook reviews the kinds of BUILTIN_KIND_GROUPS; a pod-spec kind missing there would be
+    linted by the CLI and waved through by the webhook."""
+    from kexlint.model import BUILTIN_KIND_GROUPS, POD_SPEC_PATHS
+
+    assert set(POD_SPEC_PATHS) | {"Service", "Ingress"} == set(BUILTIN_KIND_GROUPS)

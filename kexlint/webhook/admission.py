@@ -18,7 +18,7 @@ from typing import Any
 from kexlint.engine import Engine, RuleCrash
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
 from kexlint.loader import InputError
-from kexlint.model import K8sObject, object_ref, scalar_text
+from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, object_ref, scalar_text
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
@@ -32,12 +32,7 @@ MAX_MESSAGE_CHARS = 4000
 
 # Kinds whose exposure the rules understand, keyed by (API group, kind) as in request.kind. Custom
 # resources embedding a pod template (Argo Rollout, …) are reviewed too: see _understood.
-KNOWN_KINDS = frozenset({
-    ("", "Pod"), ("", "Service"), ("", "ReplicationController"), ("", "PodTemplate"),
-    ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
-    ("batch", "Job"), ("batch", "CronJob"),
-    ("networking.k8s.io", "Ingress"),
-})
+KNOWN_KINDS = frozenset((group, kind) for kind, group in BUILTIN_KIND_GROUPS.items())
 
 # Verdicts, also the `verdict` label of the metrics.
 ALLOW, WARN, DENY, SKIP, INVALID, ERROR = "allow", "warn", "deny", "skip", "invalid", "error"
