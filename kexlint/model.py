@@ -44,7 +44,7 @@ GENERIC_POD_SPEC_PATH: Pointer = ("spec", "template", "spec")
 TARGET_KINDS = ("object", "pod-spec", "container", "service", "ingress", "ingressclass", "gateway", "route")
 # Targets that are a whole object of some kinds (the API group is not checked: a Gateway API kind
 # under another group is a different resource, but kind names do not collide in practice).
-_WHOLE_OBJECT_TARGETS: dict[str, tuple[str, ...]] = {
+WHOLE_OBJECT_TARGETS: dict[str, tuple[str, ...]] = {
     "service": ("Service",),
     "ingress": ("Ingress",),
     "ingressclass": ("IngressClass",),
@@ -164,8 +164,8 @@ def targets(obj: K8sObject, kind: str) -> Iterator[Target]:
                     for index, container in enumerate(containers):
                         if isinstance(container, dict):
                             yield Target(obj, (*path, list_name, index), container)
-    elif kind in _WHOLE_OBJECT_TARGETS:
-        if obj.ref.kind in _WHOLE_OBJECT_TARGETS[kind]:
+    elif kind in WHOLE_OBJECT_TARGETS:
+        if obj.ref.kind in WHOLE_OBJECT_TARGETS[kind]:
             yield Target(obj, (), obj.value)
     else:  # pragma: no cover - rule files are validated against TARGET_KINDS
         raise ValueError(f"unknown target {kind!r}")
