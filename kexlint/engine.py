@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import Conflict, Hit, Place
+from .checks import Conflict, Fact, Hit, Place
 from .config import Config
 from .findings import Finding, ObjectRef, json_pointer
 from .loader import Document, InputError, Pointer
@@ -105,6 +105,17 @@ class Engine:
         return None
 
 
+def identity_of(ref: ObjectRef) -> tuple:
+    """(api group, kind, namespace, name): what makes two objects the same one."""
+    group = (ref.api_version or "").rpartition("/")[0]
+    return (group, ref.kind, ref.namespace, ref.name)
+
+
+def _is_fact_check(active: ActiveRule) -> bool:
+    module = active.rule.module
+    return module is not None and hasattr(module, "collect") and hasattr(module, "conclude")
+
+
 class Run:
     """Objects linted one at a time; cross-object rules keep only their facts and conclude last."""
 
@@ -114,8 +125,34 @@ class Run:
             active.rule.id: active.rule.module.Collector()  # type: ignore[union-attr]
             for active in engine.active if active.rule.is_collector
         }
+        # rule id → fact key → facts, for the rules with collect()/conclude()
+        self.facts: dict[str, dict[Hashable, list[Fact]]] = {
+            active.rule.id: {} for active in engine.active if _is_fact_check(active)
+        }
+        self.linted: set[tuple] = set()
+        self._context_where: str | None = None
+
+    def merge_facts(self, facts: dict[str, dict[Hashable, list[Fact]]], linted: Iterable[tuple] = ()) -> None:
+        """Facts collected by another run (a worker process) join this run's."""
+        for rule_id, groups in facts.items():
+            mine = self.facts.setdefault(rule_id, {})
+            for key, found in groups.items():
+                mine.setdefault(key, []).extend(found)
+        self.linted.update(linted)
+
+    def add_context(self, obj: K8sObject, where: str = "in the cluster") -> None:
+        """An object that already exists: its facts count in conclusions, nothing is reported on it."""
+        self._context_where = where
+        try:
+            self._run_targets(obj, only_facts=True)
+        finally:
+            self._context_where = None
 
     def lint_object(self, obj: K8sObject) -> list[Finding]:
+        self.linted.add(identity_of(obj.ref))
+        return self._run_targets(obj)
+
+    def _run_targets(self, obj: K8sObject, only_facts: bool = False) -> list[Finding]:
         findings: list[Finding] = []
         kind = obj.ref.kind
         for target_kind, actives in self.engine.by_target.items():
@@ -124,8 +161,12 @@ class Run:
                     rule = active.rule
                     if rule.kinds is not None and kind not in rule.kinds:
                         continue
+                    if only_facts and rule.id not in self.facts:
+                        continue
                     try:
-                        findings.extend(self._evaluate(active, target))
+                        found = list(self._evaluate(active, target))
+                        if not only_facts:
+                            findings.extend(found)
                     except RecursionError:
                         # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
                         # value nested a few hundred levels deep, which a JSON admission request can
@@ -145,6 +186,8 @@ class Run:
         settings = self.engine.settings
         if rule.schema is not None:
             hits: Iterable[Hit] = rule.schema_hits(target)
+        elif rule.id in self.facts:
+            hits = self._collect(active, target)
         elif rule.id in self.collectors:
             hits = self.collectors[rule.id].observe(
                 target, active.params, settings,
@@ -170,21 +213,52 @@ class Run:
             suppressed=self.engine.suppression(active.rule.id, obj),
         )
 
+    def _collect(self, active: ActiveRule, target: Target) -> Iterator[Hit]:
+        store = self.facts[active.rule.id]
+        module = active.rule.module
+        for item in module.collect(  # type: ignore[union-attr]
+                target, active.params, self.engine.settings,
+                lambda path: self._place(active, target.obj, target.path + tuple(path))):
+            if isinstance(item, Fact):
+                store.setdefault(item.key, []).append(item)
+            else:
+                yield item
+
     def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
         line, column = obj.locate(path)
-        where = f"{obj.source}:{line}" if obj.source else json_pointer(path)
-        # The token holds all a finding needs, so the object itself is not kept alive.
+        context = self._context_where is not None
+        if context:
+            where = self._context_where or "in the cluster"
+        else:
+            where = f"{obj.source}:{line}" if obj.source else json_pointer(path)
+        # The token holds all a finding needs, so the object itself is not kept alive; the rule is
+        # named by id so the token stays picklable.
         suppressed = self.engine.suppression(active.rule.id, obj)
-        token = (active, obj.source, line, column, tuple(path), obj.ref, suppressed)
-        return Place(str(obj.ref), where, token)
+        token = (active.rule.id, obj.source, line, column, tuple(path), obj.ref, suppressed)
+        return Place(str(obj.ref), where, identity_of(obj.ref), context, token)
+
+    def _conflict_finding(self, active: ActiveRule, conflict: Conflict) -> Finding:
+        _rule_id, source, line, column, path, ref, suppressed = conflict.place.token  # type: ignore[misc]
+        level = active.level if active.level_forced or conflict.level is None else conflict.level
+        return Finding(active.rule.id, level, conflict.message, active.rule.fix, source, line, column, path,
+                       ref, suppressed, related=(conflict.related,) if conflict.related else ())
 
     def finish(self) -> list[Finding]:
         findings = []
+        actives = {active.rule.id: active for active in self.engine.active}
+        for rule_id, store in self.facts.items():
+            active = actives[rule_id]
+            # A re-applied manifest is never in conflict with the cluster's copy of itself.
+            groups = {key: [f for f in found if not (f.place.context and f.place.identity in self.linted)]
+                      for key, found in store.items()}
+            try:
+                conflicts = list(active.rule.module.conclude(  # type: ignore[union-attr]
+                    groups, active.params, self.engine.settings))
+            except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
+                raise RuleCrash(rule_id, ObjectRef(None, None, None, None), err) from err
+            findings.extend(self._conflict_finding(active, c) for c in conflicts if not c.place.context)
         for collector in self.collectors.values():
             conflicts: Iterable[Conflict] = collector.conclude()
             for conflict in conflicts:
-                active, source, line, column, path, ref, suppressed = conflict.place.token
-                findings.append(Finding(active.rule.id, active.level, conflict.message, active.rule.fix,
-                                        source, line, column, path, ref, suppressed,
-                                        related=(conflict.related,) if conflict.related else ()))
+                findings.append(self._conflict_finding(actives[conflict.place.token[0]], conflict))
         return findings

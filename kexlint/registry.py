@@ -153,8 +153,10 @@ def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
             module = _check_module(data["check"])
         except ImportError:
             raise RuleFileError(f"{path}: check: no check named {data['check']!r} in kexlint/checks") from None
-        if not hasattr(module, "check") and not hasattr(module, "Collector"):
-            raise RuleFileError(f"{path}: check: {data['check']!r} defines neither check() nor Collector")
+        if not (hasattr(module, "check") or hasattr(module, "Collector")
+                or (hasattr(module, "collect") and hasattr(module, "conclude"))):
+            raise RuleFileError(f"{path}: check: {data['check']!r} defines neither check(), "
+                                "collect() and conclude(), nor Collector")
     try:
         data["message"].format(value="", field="", **data.get("params", {}))
     except (KeyError, IndexError, ValueError) as err:

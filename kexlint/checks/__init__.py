@@ -1,13 +1,21 @@
 """Python checks for what a JSON Schema cannot express; one module per check.
 
-A module defines either `check(target, params, settings) -> Iterable[Hit]` (one target at a time)
-or a `Collector` class for conflicts across objects: `observe(target, params, settings, place)`
-records facts (and may yield Hits found inside the one target), `conclude()` yields Conflicts.
+A module defines one of:
+- `check(target, params, settings) -> Iterable[Hit]`: one target at a time;
+- `collect(target, params, settings, place) -> Iterator[Hit | Fact]` and
+  `conclude(groups, params, settings) -> Iterator[Conflict]`: conflicts across objects as map/reduce
+  over small picklable facts. The engine stores the facts by key (the module keeps no state) and
+  hands every group to `conclude`; an admission review passes only the groups of the keys the
+  reviewed object produced, plus the keys in the module's optional `GLOBAL_KEYS`;
+- a `Collector` class (`observe(target, params, settings, place)` records facts and may yield Hits,
+  `conclude()` yields Conflicts): the older stateful shape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from ..loader import Pointer
 
@@ -29,11 +37,22 @@ class Hit:
 
 @dataclass(frozen=True)
 class Place:
-    """A field of an object in the linted set, resolved when it was observed."""
+    """A field of an object, resolved by the engine when it was observed; picklable."""
 
-    label: str  # "Kind namespace/name" of the object
-    where: str  # "file:line" or the JSON pointer when there is no file
-    token: object  # opaque to checks: the engine's handle to turn this into a finding
+    label: str  # "Kind namespace/name" of the workload
+    where: str  # "file:line", "/json/pointer" (no file), or "in the cluster" for live context
+    identity: tuple = ()  # (api group, kind, namespace, name): equal identities are one workload
+    context: bool = False  # observed as context (already exists): never reported on
+    token: object = None  # opaque to checks: the engine's handle to turn this into a finding
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What a cross-object conclusion needs of one object, stored by the engine under its key."""
+
+    key: Hashable  # facts with equal keys are concluded together
+    value: Any  # small and picklable, never a document
+    place: Place
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,7 @@ class Conflict:
     place: Place
     message: str
     related: str = ""  # where the other side is, "file:line"
+    level: str | None = None  # overrides the rule's default level, as Hit.level does
 
 
 def is_int(value: object) -> bool:

@@ -139,3 +139,70 @@ def listeners(value: dict[str, Any]) -> Iterator[tuple[Pointer, dict[str, Any]]]
 
 def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def namespace_of(ref: Any) -> str:
+    """The namespace an object lands in; "" when the manifest leaves it to `kubectl -n`."""
+    return ref.namespace or ""
+
+
+def pod_labels(obj: Any) -> tuple[Pointer, dict[str, str]] | None:
+    """The labels of the pods a workload runs: the Pod's own, or its template's."""
+    found = obj.pod_spec()
+    if found is None:
+        if obj.ref.kind != "Pod":
+            return None
+        path: Pointer = ("metadata", "labels")
+    else:
+        spec_path = found[0]
+        path = ("metadata", "labels") if obj.ref.kind == "Pod" else (*spec_path[:-1], "metadata", "labels")
+    value: Any = obj.value
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    labels = {k: str(v) for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
+    return path, labels
+
+
+def declared_ports(obj: Any) -> tuple[tuple[str, int, str], ...]:
+    """(name, containerPort, protocol) of every port the pod's containers declare."""
+    found = obj.pod_spec()
+    if found is None:
+        return ()
+    spec = found[1]
+    result = []
+    for list_name in ("containers", "initContainers"):  # sidecars are init containers that keep running
+        containers = spec.get(list_name)
+        for container in containers if isinstance(containers, list) else []:
+            ports = container.get("ports") if isinstance(container, dict) else None
+            for port in ports if isinstance(ports, list) else []:
+                if isinstance(port, dict) and is_int(port.get("containerPort")):
+                    result.append((text(port.get("name")), port["containerPort"], text(port.get("protocol")) or "TCP"))
+    return tuple(result)
+
+
+def selector_of(service: dict[str, Any]) -> dict[str, str] | None:
+    """A Service's non-empty selector; None for a Service without one (endpoints managed by hand)
+    or an ExternalName Service."""
+    spec = spec_of(service)
+    if not spec or spec.get("type") == "ExternalName":
+        return None
+    selector = spec.get("selector")
+    if not isinstance(selector, dict) or not selector:
+        return None
+    return {k: str(v) for k, v in selector.items() if isinstance(k, str)}
+
+
+def selects(selector: frozenset, labels: frozenset) -> bool:
+    return selector <= labels
+
+
+def service_ports(service: dict[str, Any]) -> tuple[tuple[int | None, str], ...]:
+    """(port, name) of each port a Service exposes."""
+    spec = spec_of(service)
+    ports = spec.get("ports") if spec else None
+    return tuple((p.get("port") if is_int(p.get("port")) else None, text(p.get("name")))
+                 for p in (ports if isinstance(ports, list) else []) if isinstance(p, dict))
+
+
+def more(count: int) -> str:
+    return f" and {count} more" if count > 0 else ""
