@@ -206,3 +206,54 @@ def service_ports(service: dict[str, Any]) -> tuple[tuple[int | None, str], ...]
 
 def more(count: int) -> str:
     return f" and {count} more" if count > 0 else ""
+
+
+@dataclass(frozen=True)
+class RouteRef:
+    """A parentRef or backendRef of a Gateway API route, with its defaults applied."""
+
+    path: Pointer
+    group: str
+    kind: str
+    namespace: str
+    name: str
+    section: str  # sectionName ("" for every listener)
+    port: int | None
+
+
+def _refs(items: Any, path: Pointer, namespace: str, group: str, kind: str) -> Iterator[RouteRef]:
+    for index, ref in enumerate(items if isinstance(items, list) else []):
+        if isinstance(ref, dict) and text(ref.get("name")):
+            port = ref.get("port")
+            yield RouteRef((*path, index), text(ref.get("group")) if "group" in ref else group,
+                           text(ref.get("kind")) or kind, text(ref.get("namespace")) or namespace,
+                           ref["name"], text(ref.get("sectionName")), port if is_int(port) else None)
+
+
+GATEWAY_PARENT_KINDS = ("Gateway", "ListenerSet")
+
+
+def parent_refs(value: dict[str, Any], namespace: str) -> Iterator[RouteRef]:
+    """parentRefs naming a Gateway or ListenerSet (group gateway.networking.k8s.io by default);
+    Services as parents (the GAMMA mesh) are not listeners."""
+    spec = spec_of(value)
+    for ref in _refs(spec.get("parentRefs") if spec else None, ("spec", "parentRefs"), namespace,
+                     "gateway.networking.k8s.io", "Gateway"):
+        if ref.group == "gateway.networking.k8s.io" and ref.kind in GATEWAY_PARENT_KINDS:
+            yield ref
+
+
+def route_rules(value: dict[str, Any]) -> Iterator[tuple[Pointer, dict[str, Any]]]:
+    spec = spec_of(value)
+    rules = spec.get("rules") if spec else None
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if isinstance(rule, dict):
+            yield ("spec", "rules", index), rule
+
+
+def backend_refs(value: dict[str, Any], namespace: str) -> Iterator[RouteRef]:
+    """backendRefs naming a core Service (group "" and kind Service are the defaults)."""
+    for path, rule in route_rules(value):
+        for ref in _refs(rule.get("backendRefs"), (*path, "backendRefs"), namespace, "", "Service"):
+            if ref.group == "" and ref.kind == "Service":
+                yield ref
