@@ -77,7 +77,7 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
             yield Hit((*path, "name"), f"listener name {listener.name} is used twice in this {obj.ref.kind} "
                       "(also at /" + "/".join(map(str, names[listener.name])) + "); the apiserver rejects it")
         names.setdefault(listener.name, path)
-        for earlier_path, earlier in seen:
+        for _, earlier in seen:
             reason = clash(earlier, listener)
             if reason:
                 yield Hit(path, f"listener {listener.describe()} conflicts with listener {earlier.describe()} "

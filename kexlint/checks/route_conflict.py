@@ -66,7 +66,7 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
         return
     spec = spec_of(obj.value) or {}
     hostnames = spec.get("hostnames")
-    hosts = frozenset(h.lower() for h in hostnames if isinstance(h, str)) if isinstance(hostnames, list) else frozenset()
+    hosts = frozenset(h.lower() for h in (hostnames if isinstance(hostnames, list) else []) if isinstance(h, str))
     claims = list(_claims(kind, obj.value))
     for ref in parent_refs(obj.value, namespace_of(obj.ref)):
         seen = set()
@@ -93,7 +93,7 @@ def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
         by_signature: dict[tuple, list[Fact]] = defaultdict(list)
         for fact in facts:
             by_signature[(fact.value[0], fact.value[3])].append(fact)
-        for (kind, signature), same in by_signature.items():
+        for (_, signature), same in by_signature.items():
             if len({f.place.identity for f in same}) < 2:
                 continue
             for fact in same:
