@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings
-from .routing import ingress_backends, namespace_of, service_ports, spec_of
+from .routing import Namespace, ingress_backends, namespace_label, namespace_of, service_ports, spec_of
 
 
 def service_fact(obj: Any, key: Hashable, place: Callable[[tuple], Place]) -> Fact:
@@ -17,9 +17,9 @@ def service_fact(obj: Any, key: Hashable, place: Callable[[tuple], Place]) -> Fa
     return Fact(key, ("service", obj.ref.name, exposes), place(("metadata", "name")))
 
 
-def missing(services: dict[str, Any], name: str, port: int | str | None, namespace: str) -> str | None:
+def missing(services: dict[str, Any], name: str, port: int | str | None, namespace: Namespace) -> str | None:
     """Why a backend (Service name and port) cannot be served, or None."""
-    where = f"namespace {namespace}" if namespace else "its namespace"
+    where = namespace_label(namespace)
     if name not in services:
         return f"Service {name} does not exist in {where} (the set holds {len(services)} Services there)"
     exposes = services[name]
@@ -39,7 +39,7 @@ def missing(services: dict[str, Any], name: str, port: int | str | None, namespa
 def collect(target: Target, params: dict[str, Any], settings: Settings,
             place: Callable[[tuple], Place]) -> Iterator[Hit | Fact]:
     obj = target.obj
-    key = ("svc", namespace_of(obj.ref))
+    key = ("svc", namespace_of(obj))
     if obj.ref.kind == "Service":
         if isinstance(obj.ref.name, str):
             yield service_fact(obj, key, place)

@@ -8,7 +8,17 @@ from typing import Any
 from ..model import GATEWAY_API, LISTENER_KINDS, Target
 from . import Conflict, Fact, Hit, Place, Settings
 from .dangling_ingress import missing, service_fact
-from .routing import backend_refs, listeners, namespace_of, parent_refs, spec_of, text
+from .routing import (
+    Namespace,
+    backend_refs,
+    listeners,
+    namespace_label,
+    namespace_of,
+    namespace_text,
+    parent_refs,
+    spec_of,
+    text,
+)
 
 
 def _grant(value: dict[str, Any]) -> tuple[tuple, tuple]:
@@ -32,7 +42,7 @@ def _allows(grant: tuple[tuple, tuple], route_kind: str, route_ns: str, service:
 def collect(target: Target, params: dict[str, Any], settings: Settings,
             place: Callable[[tuple], Place]) -> Iterator[Hit | Fact]:
     obj = target.obj
-    namespace = namespace_of(obj.ref)
+    namespace = namespace_of(obj)
     kind = obj.ref.kind
     if kind == "Service":
         if isinstance(obj.ref.name, str):
@@ -53,7 +63,7 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
                        place((*ref.path, "name")))
 
 
-def _backends(namespace: str, facts: list[Fact]) -> Iterator[Conflict]:
+def _backends(namespace: Namespace, facts: list[Fact]) -> Iterator[Conflict]:
     services = {f.value[1]: f.value[2] for f in facts if f.value[0] == "service"}
     if not services:
         return  # no Services of this namespace in the set: nothing to judge by
@@ -65,17 +75,20 @@ def _backends(namespace: str, facts: list[Fact]) -> Iterator[Conflict]:
         reason = missing(services, name, port, namespace)
         if reason:
             yield Conflict(fact.place, f"backendRef: {reason}")
-        elif route_ns != namespace and not any(_allows(g, route_kind, route_ns, name) for g in grants):
-            yield Conflict(fact.place, f"backendRef to Service {namespace}/{name} from namespace "
-                           f"{route_ns or '(unset)'}: no ReferenceGrant in {namespace} allows {route_kind}s "
-                           "of that namespace to refer to it, so the reference is refused (RefNotPermitted)")
+        elif (route_ns != namespace and isinstance(route_ns, str)
+              and not any(_allows(g, route_kind, route_ns, name) for g in grants)):
+            # (A route without namespace: which namespace it refers from is unknown, not judged.)
+            yield Conflict(fact.place, f"backendRef to Service {namespace_text(namespace)}/{name} from "
+                           f"namespace {route_ns}: no ReferenceGrant in {namespace_text(namespace)} allows "
+                           f"{route_kind}s of that namespace to refer to it, so the reference is refused "
+                           "(RefNotPermitted)")
 
 
-def _parents(namespace: str, facts: list[Fact]) -> Iterator[Conflict]:
+def _parents(namespace: Namespace, facts: list[Fact]) -> Iterator[Conflict]:
     parents = {(f.value[1], f.value[2]): f.value[3] for f in facts if f.value[0] == "parent"}
     if not parents:
         return  # no Gateway of this namespace in the set: nothing to judge by
-    where = f"namespace {namespace}" if namespace else "its namespace"
+    where = namespace_label(namespace)
     for fact in facts:
         if fact.value[0] != "ref":
             continue

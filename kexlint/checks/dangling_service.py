@@ -7,13 +7,13 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings
-from .routing import namespace_of, pod_labels, selector_of, selects
+from .routing import namespace_label, namespace_of, pod_labels, selector_of, selects
 
 
 def collect(target: Target, params: dict[str, Any], settings: Settings,
             place: Callable[[tuple], Place]) -> Iterator[Hit | Fact]:
     obj = target.obj
-    key = ("ns", namespace_of(obj.ref))
+    key = ("ns", namespace_of(obj))
     if obj.ref.kind == "Service":
         selector = selector_of(obj.value)
         if selector is not None:
@@ -34,6 +34,6 @@ def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
             if fact.value[0] != "service" or any(selects(fact.value[1], labels) for labels in pods):
                 continue
             shown = ", ".join(f"{k}={v}" for k, v in sorted(fact.value[1]))
-            where = f"namespace {namespace}" if namespace else "its namespace"
+            where = namespace_label(namespace)
             yield Conflict(fact.place, f"selector {shown} matches the pods of none of the {len(pods)} "
                            f"workloads of {where} in the set: the Service has no endpoints")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings, is_int
-from .routing import listeners, more, spec_of, text
+from .routing import listeners, more, namespace_of, spec_of, text
 
 HOST_ROUTED = ("HTTP", "HTTPS", "TLS")  # distinct by port and hostname
 PORT_ONLY = ("TCP", "UDP")  # distinct by port alone
@@ -56,7 +56,7 @@ def _listeners(value: dict[str, Any]) -> Iterator[tuple[tuple, Listener]]:
         yield path, Listener(text(listener.get("name")), port, protocol, text(listener.get("hostname")).lower())
 
 
-def parent_gateway(obj: Any) -> tuple[str, str] | None:
+def parent_gateway(obj: Any) -> tuple[Any, str] | None:
     """(namespace, name) of the Gateway a ListenerSet attaches to."""
     spec = spec_of(obj.value)
     ref = spec.get("parentRef") if spec else None
@@ -64,7 +64,7 @@ def parent_gateway(obj: Any) -> tuple[str, str] | None:
         return None
     if text(ref.get("kind")) not in ("", "Gateway"):
         return None
-    return text(ref.get("namespace")) or (obj.ref.namespace or ""), ref["name"]
+    return text(ref.get("namespace")) or namespace_of(obj), ref["name"]
 
 
 def collect(target: Target, params: dict[str, Any], settings: Settings,
@@ -85,7 +85,7 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
                 break
         seen.append((path, listener))
     if obj.ref.kind == "Gateway":
-        key: Hashable = ("gateway", obj.ref.namespace or "", obj.ref.name)
+        key: Hashable = ("gateway", namespace_of(obj), obj.ref.name)
     else:
         parent = parent_gateway(obj)
         if parent is None:

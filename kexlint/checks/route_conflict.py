@@ -68,7 +68,7 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
     hostnames = spec.get("hostnames")
     hosts = frozenset(h.lower() for h in (hostnames if isinstance(hostnames, list) else []) if isinstance(h, str))
     claims = list(_claims(kind, obj.value))
-    for ref in parent_refs(obj.value, namespace_of(obj.ref)):
+    for ref in parent_refs(obj.value, namespace_of(obj)):
         seen = set()
         for path, signature in claims:
             if signature in seen:

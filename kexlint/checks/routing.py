@@ -141,9 +141,23 @@ def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def namespace_of(ref: Any) -> str:
-    """The namespace an object lands in; "" when the manifest leaves it to `kubectl -n`."""
-    return ref.namespace or ""
+Namespace = str | tuple[str, str]
+
+
+def namespace_of(obj: Any) -> Namespace:
+    """The namespace an object lands in. A manifest without one lands wherever `kubectl -n` (or
+    Helm's release namespace) puts it: the set shows only that the objects of one file (one apply,
+    one rendered chart) share it, so those count as one namespace per source, never as "default"
+    together with unrelated files."""
+    return obj.ref.namespace or ("", obj.source or "")
+
+
+def namespace_label(namespace: Namespace) -> str:
+    return f"namespace {namespace}" if isinstance(namespace, str) and namespace else "its namespace"
+
+
+def namespace_text(namespace: Namespace) -> str:
+    return namespace if isinstance(namespace, str) and namespace else "(unset)"
 
 
 def pod_labels(obj: Any) -> tuple[Pointer, dict[str, str]] | None:
@@ -215,13 +229,14 @@ class RouteRef:
     path: Pointer
     group: str
     kind: str
-    namespace: str
+    namespace: str | tuple[str, str]
     name: str
     section: str  # sectionName ("" for every listener)
     port: int | None
 
 
-def _refs(items: Any, path: Pointer, namespace: str, group: str, kind: str) -> Iterator[RouteRef]:
+def _refs(items: Any, path: Pointer, namespace: str | tuple[str, str], group: str, kind: str
+          ) -> Iterator[RouteRef]:
     for index, ref in enumerate(items if isinstance(items, list) else []):
         if isinstance(ref, dict) and text(ref.get("name")):
             port = ref.get("port")
@@ -233,7 +248,7 @@ def _refs(items: Any, path: Pointer, namespace: str, group: str, kind: str) -> I
 GATEWAY_PARENT_KINDS = ("Gateway", "ListenerSet")
 
 
-def parent_refs(value: dict[str, Any], namespace: str) -> Iterator[RouteRef]:
+def parent_refs(value: dict[str, Any], namespace: str | tuple[str, str]) -> Iterator[RouteRef]:
     """parentRefs naming a Gateway or ListenerSet (group gateway.networking.k8s.io by default);
     Services as parents (the GAMMA mesh) are not listeners."""
     spec = spec_of(value)
@@ -251,7 +266,7 @@ def route_rules(value: dict[str, Any]) -> Iterator[tuple[Pointer, dict[str, Any]
             yield ("spec", "rules", index), rule
 
 
-def backend_refs(value: dict[str, Any], namespace: str) -> Iterator[RouteRef]:
+def backend_refs(value: dict[str, Any], namespace: str | tuple[str, str]) -> Iterator[RouteRef]:
     """backendRefs naming a core Service (group "" and kind Service are the defaults)."""
     for path, rule in route_rules(value):
         for ref in _refs(rule.get("backendRefs"), (*path, "backendRefs"), namespace, "", "Service"):

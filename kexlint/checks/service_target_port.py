@@ -13,7 +13,7 @@ from .routing import declared_ports, namespace_of, pod_labels, selector_of, sele
 def collect(target: Target, params: dict[str, Any], settings: Settings,
             place: Callable[[tuple], Place]) -> Iterator[Hit | Fact]:
     obj = target.obj
-    key = ("ns", namespace_of(obj.ref))
+    key = ("ns", namespace_of(obj))
     if obj.ref.kind == "Service":
         selector = selector_of(obj.value)
         spec = spec_of(obj.value) or {}
