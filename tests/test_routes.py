@@ -164,3 +164,18 @@ def test_only_what_the_set_shows_is_judged(tmp_path: Path) -> None:
     linter = Linter(_engine())
     linter.lint_path(str(tmp_path / "ingress.yaml"))
     assert not [f for f in linter.finish().findings if f.rule.startswith("dangling")]
+
+
+def test_objects_without_namespace_share_one_only_within_their_file(tmp_path: Path) -> None:
+    """kubectl -n decides where a namespace-less manifest lands: two files need not share one."""
+    ingress = INGRESS.replace("NAME", "web").replace("  namespace: shop\n", "").replace(", namespace: shop}", "}")
+    service = SERVICE.replace("NAME", "other").replace(", namespace: shop}", "}")
+    (tmp_path / "apart").mkdir()
+    (tmp_path / "apart" / "ingress.yaml").write_text(ingress)
+    (tmp_path / "apart" / "service.yaml").write_text(service)
+    (tmp_path / "together.yaml").write_text(ingress + "---\n" + service)
+    for path, expected in (("apart", 0), ("together.yaml", 1)):
+        linter = Linter(_engine())
+        linter.lint_path(str(tmp_path / path))
+        found = [f for f in linter.finish().findings if f.rule == "dangling-ingress"]
+        assert len(found) == expected, (path, found)

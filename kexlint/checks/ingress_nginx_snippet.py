@@ -16,6 +16,6 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
         if not isinstance(key, str) or "/" not in key:
             continue
         prefix, _, name = key.partition("/")
-        if prefix in prefixes and name in names and str(value).strip():
+        if prefix in prefixes and name in names and isinstance(value, str) and value.strip():
             yield Hit(("metadata", "annotations", key), f"{key} injects raw NGINX configuration into the "
                       "controller, which runs it with its own rights and sees every Secret it can read")

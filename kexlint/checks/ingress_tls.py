@@ -13,9 +13,9 @@ from .routing import default_backend_key, ingress_host_covers, ingress_rules
 
 def _holds(annotations: dict[str, Any], condition: dict[str, Any]) -> bool:
     value = annotations.get(condition["annotation"])
-    if value is None:
-        return False
-    value = str(value).strip()
+    if not isinstance(value, str):
+        return False  # annotation values are strings; anything else the apiserver rejects
+    value = value.strip()
     if "value" in condition:
         return value.lower() == str(condition["value"]).lower()
     if "pattern" in condition:

@@ -173,8 +173,15 @@ def pod_labels(obj: Any) -> tuple[Pointer, dict[str, str]] | None:
     value: Any = obj.value
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
-    labels = {k: str(v) for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
-    return path, labels
+    return path, string_map(value)
+
+
+def string_map(value: Any) -> dict[str, str]:
+    """A map[string]string field (labels, a selector): entries of other types are the apiserver's
+    to reject and match nothing here (never str() of a nested value, which may be deep)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def declared_ports(obj: Any) -> tuple[tuple[str, int, str], ...]:
@@ -200,10 +207,8 @@ def selector_of(service: dict[str, Any]) -> dict[str, str] | None:
     spec = spec_of(service)
     if not spec or spec.get("type") == "ExternalName":
         return None
-    selector = spec.get("selector")
-    if not isinstance(selector, dict) or not selector:
-        return None
-    return {k: str(v) for k, v in selector.items() if isinstance(k, str)}
+    selector = string_map(spec.get("selector"))
+    return selector or None
 
 
 def selects(selector: frozenset, labels: frozenset) -> bool:
