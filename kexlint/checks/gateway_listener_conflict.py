@@ -42,6 +42,8 @@ def clash(a: Listener, b: Listener) -> str | None:
         return "a TCP listener shares the port with HTTP, HTTPS or TLS ones, which the spec forbids"
     if "HTTP" in pair and pair & {"HTTPS", "TLS"}:
         return "one port cannot serve plain HTTP and TLS"
+    if pair == {"HTTPS", "TLS"} and a.hostname == b.hostname:
+        return "HTTPS and TLS for the same hostname on one port: the SNI cannot tell them apart"
     return None
 
 
