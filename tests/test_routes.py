@@ -179,3 +179,16 @@ def test_objects_without_namespace_share_one_only_within_their_file(tmp_path: Pa
         linter.lint_path(str(tmp_path / path))
         found = [f for f in linter.finish().findings if f.rule == "dangling-ingress"]
         assert len(found) == expected, (path, found)
+
+
+def test_a_bad_allow_list_is_an_input_error_naming_the_param(tmp_path: Path) -> None:
+    config = tmp_path / ".kexlint.yaml"
+    config.write_text("rules:\n  external-ips:\n    params:\n      allowed-cidrs: [10.0.0.0/33]\n")
+    manifest = tmp_path / "svc.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: vip}\nspec:\n"
+                        "  ports: [{port: 80}]\n  externalIPs: [192.0.2.1]\n")
+    proc = subprocess.run([sys.executable, "-m", "kexlint", "-c", str(config), str(manifest)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "param allowed-cidrs: '10.0.0.0/33' is not a CIDR" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
