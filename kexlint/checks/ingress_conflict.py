@@ -33,6 +33,10 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
     spec = spec_of(obj.value)
     if obj.ref.kind != "Ingress" or spec is None:
         return
+    for marker in params.get("merged-by-annotations", []):
+        value = obj.annotations.get(marker["annotation"])
+        if isinstance(value, str) and value.strip().lower() == str(marker["value"]).lower():
+            return  # the controller combines this one with the main Ingress on purpose (a canary)
     cls = _explicit_class(obj, spec)
     seen = set()
     for entry in ingress_paths(spec):
