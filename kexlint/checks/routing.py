@@ -24,15 +24,6 @@ def ingress_host_covers(pattern: str, host: str) -> bool:
     return False
 
 
-def gateway_host_covers(pattern: str, host: str) -> bool:
-    """Gateway API's wildcard: `*.example.com` matches any number of labels in front
-    (`foo.bar.example.com` too), never `example.com` itself."""
-    pattern, host = pattern.lower(), host.lower()
-    if pattern == host:
-        return True
-    return pattern.startswith("*.") and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
-
-
 def normalize_prefix(path: str) -> str:
     """Prefix matching is element by element and ignores a trailing slash (the Ingress spec:
     `/foo` and `/foo/` match the same requests; Gateway API's PathPrefix is defined the same way),
