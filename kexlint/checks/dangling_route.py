@@ -39,6 +39,13 @@ def _allows(grant: tuple[tuple, tuple], route_kind: str, route_ns: str, service:
             and any(group == "" and kind == "Service" and name in ("", service) for group, kind, name in targets))
 
 
+def _allowed_from(listener: dict[str, Any]) -> str:
+    """allowedRoutes.namespaces.from, `Same` when omitted (the API's default)."""
+    allowed = listener.get("allowedRoutes")
+    namespaces = allowed.get("namespaces") if isinstance(allowed, dict) else None
+    return text(namespaces.get("from")) if isinstance(namespaces, dict) and namespaces.get("from") else "Same"
+
+
 def collect(target: Target, params: dict[str, Any], settings: Settings,
             place: Callable[[tuple], Place]) -> Iterator[Hit | Fact]:
     obj = target.obj
@@ -51,15 +58,16 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
         yield Fact(("svc", namespace), ("grant", *_grant(obj.value)), place(("spec",)))
     elif kind in LISTENER_KINDS:
         if isinstance(obj.ref.name, str):
-            names = tuple(text(listener.get("name")) for _, listener in listeners(obj.value))
-            yield Fact(("gw", namespace), ("parent", kind, obj.ref.name, names), place(("metadata", "name")))
+            found = tuple((text(listener.get("name")), _allowed_from(listener))
+                          for _, listener in listeners(obj.value))
+            yield Fact(("gw", namespace), ("parent", kind, obj.ref.name, found), place(("metadata", "name")))
     else:  # a route
         for ref in backend_refs(obj.value, namespace):
             yield Fact(("svc", ref.namespace), ("backend", ref.name, ref.port, namespace, kind),
                        place((*ref.path, "name")))
         for ref in parent_refs(obj.value, namespace):
             section_place = place((*ref.path, "sectionName")) if ref.section else None
-            yield Fact(("gw", ref.namespace), ("ref", ref.kind, ref.name, ref.section, section_place),
+            yield Fact(("gw", ref.namespace), ("ref", ref.kind, ref.name, ref.section, section_place, namespace),
                        place((*ref.path, "name")))
 
 
@@ -92,13 +100,24 @@ def _parents(namespace: Namespace, facts: list[Fact]) -> Iterator[Conflict]:
     for fact in facts:
         if fact.value[0] != "ref":
             continue
-        _, kind, name, section, section_place = fact.value
+        _, kind, name, section, section_place, route_ns = fact.value
         if (kind, name) not in parents:
             yield Conflict(fact.place, f"parentRef: {kind} {name} does not exist in {where} (the set holds "
                            f"{len(parents)} there): the route is attached to nothing")
-        elif section and section not in parents[(kind, name)]:
+            continue
+        found = parents[(kind, name)]
+        names = [n for n, _ in found]
+        if section and section not in names:
             yield Conflict(section_place, f"parentRef: {kind} {name} has no listener named {section} (it has "
-                           f"{', '.join(n for n in parents[(kind, name)] if n) or 'none'})")
+                           f"{', '.join(n for n in names if n) or 'none'})")
+            continue
+        targeted = [allowed for n, allowed in found if not section or n == section]
+        if (targeted and all(allowed == "Same" for allowed in targeted) and isinstance(route_ns, str)
+                and isinstance(namespace, str) and route_ns != namespace):
+            listener = f"listener {section}" if section else "every listener"
+            yield Conflict(section_place or fact.place, f"parentRef: {listener} of {kind} {name} accepts "
+                           f"routes only from its own namespace {namespace} (allowedRoutes from: Same), "
+                           f"not from {route_ns}: the route is not accepted (NotAllowedByListeners)")
 
 
 def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
