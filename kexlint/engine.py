@@ -19,11 +19,14 @@ SUPPRESS_PREFIX = "ignore.kexlint.io/"
 class RuleCrash(Exception):
     """A rule raised: a bug in kexlint, reported with the rule and object instead of a traceback."""
 
-    def __init__(self, rule: str, ref: ObjectRef, error: BaseException) -> None:
-        super().__init__(f"rule {rule} failed on {ref}: {type(error).__name__}: {error}")
+    def __init__(self, rule: str, ref: ObjectRef | None, error: BaseException,
+                 findings: list[Finding] | None = None) -> None:
+        subject = str(ref) if ref is not None else "the linted set"
+        super().__init__(f"rule {rule} failed on {subject}: {type(error).__name__}: {error}")
         self.rule = rule
         self.ref = ref
         self.error = error
+        self.findings = findings or []  # what the other rules concluded (finish() goes on past a crash)
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ class Run:
 
     def finish(self) -> list[Finding]:
         findings = []
+        crash: RuleCrash | None = None
         actives = {active.rule.id: active for active in self.engine.active}
         for rule_id, store in self.facts.items():
             active = actives[rule_id]
@@ -255,10 +259,14 @@ class Run:
                 conflicts = list(active.rule.module.conclude(  # type: ignore[union-attr]
                     groups, active.params, self.engine.settings))
             except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
-                raise RuleCrash(rule_id, ObjectRef(None, None, None, None), err) from err
+                crash = crash or RuleCrash(rule_id, None, err)
+                continue
             findings.extend(self._conflict_finding(active, c) for c in conflicts if not c.place.context)
         for collector in self.collectors.values():
             conflicts: Iterable[Conflict] = collector.conclude()
             for conflict in conflicts:
                 findings.append(self._conflict_finding(actives[conflict.place.token[0]], conflict))
+        if crash is not None:
+            crash.findings = findings
+            raise crash
         return findings

@@ -192,3 +192,21 @@ def test_a_bad_allow_list_is_an_input_error_naming_the_param(tmp_path: Path) -> 
     assert proc.returncode == 2
     assert "param allowed-cidrs: '10.0.0.0/33' is not a CIDR" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_crashing_conclusion_is_one_line_and_the_others_still_conclude(monkeypatch, tmp_path: Path) -> None:
+    """A bug in one cross-object rule must not hide the other rules' findings nor print a traceback."""
+    from kexlint.checks import route_conflict
+
+    def broken(groups, params, settings):
+        raise KeyError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(route_conflict, "conclude", broken)
+    (tmp_path / "x.yaml").write_text(INGRESS.replace("NAME", "a") + "---\n" + INGRESS.replace("NAME", "b"))
+    linter = Linter(_engine())
+    linter.lint_path(str(tmp_path / "x.yaml"))
+    result = linter.finish()
+    assert [p.message for p in result.problems] == [
+        "rule route-conflict failed on the linted set: KeyError: 'boom'"]
+    assert sum(f.rule == "ingress-conflict" for f in result.findings) == 2

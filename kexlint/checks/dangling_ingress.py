@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings
-from .routing import Namespace, ingress_backends, namespace_label, namespace_of, service_ports, spec_of
+from .routing import Namespace, count_of, ingress_backends, namespace_label, namespace_of, service_ports, spec_of
 
 
 def service_fact(obj: Any, key: Hashable, place: Callable[[tuple], Place]) -> Fact:
@@ -21,7 +21,7 @@ def missing(services: dict[str, Any], name: str, port: int | str | None, namespa
     """Why a backend (Service name and port) cannot be served, or None."""
     where = namespace_label(namespace)
     if name not in services:
-        return f"Service {name} does not exist in {where} (the set holds {len(services)} Services there)"
+        return f"Service {name} does not exist in {where} (the set holds {count_of(len(services), 'Service')} there)"
     exposes = services[name]
     if port is None or exposes is None:
         return None

@@ -11,6 +11,7 @@ from .dangling_ingress import missing, service_fact
 from .routing import (
     Namespace,
     backend_refs,
+    count_of,
     listeners,
     namespace_label,
     namespace_of,
@@ -103,7 +104,8 @@ def _parents(namespace: Namespace, facts: list[Fact]) -> Iterator[Conflict]:
         _, kind, name, section, section_place, route_ns = fact.value
         if (kind, name) not in parents:
             yield Conflict(fact.place, f"parentRef: {kind} {name} does not exist in {where} (the set holds "
-                           f"{len(parents)} there): the route is attached to nothing")
+                           f"{count_of(len(parents), 'Gateway or ListenerSet')} there): the route is "
+                           "attached to nothing")
             continue
         found = parents[(kind, name)]
         names = [n for n, _ in found]

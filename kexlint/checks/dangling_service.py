@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings
-from .routing import namespace_label, namespace_of, pod_labels, selector_of, selects
+from .routing import count_of, namespace_label, namespace_of, pod_labels, selector_of, selects
 
 
 def collect(target: Target, params: dict[str, Any], settings: Settings,
@@ -35,5 +35,5 @@ def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
                 continue
             shown = ", ".join(f"{k}={v}" for k, v in sorted(fact.value[1]))
             where = namespace_label(namespace)
-            yield Conflict(fact.place, f"selector {shown} matches the pods of none of the {len(pods)} "
-                           f"workloads of {where} in the set: the Service has no endpoints")
+            yield Conflict(fact.place, f"selector {shown} matches the pods of no workload of {where} in "
+                           f"the set ({count_of(len(pods), 'workload')} there): the Service has no endpoints")

@@ -214,6 +214,10 @@ def service_ports(service: dict[str, Any]) -> tuple[tuple[int | None, str], ...]
                  for p in (ports if isinstance(ports, list) else []) if isinstance(p, dict))
 
 
+def count_of(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def more(count: int) -> str:
     return f" and {count} more" if count > 0 else ""
 
