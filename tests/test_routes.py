@@ -210,3 +210,27 @@ def test_a_crashing_conclusion_is_one_line_and_the_others_still_conclude(monkeyp
     assert [p.message for p in result.problems] == [
         "rule route-conflict failed on the linted set: KeyError: 'boom'"]
     assert sum(f.rule == "ingress-conflict" for f in result.findings) == 2
+
+
+def test_host_and_path_matching_as_the_specs_define_them() -> None:
+    from kexlint.checks.gateway_listener_conflict import Listener, clash
+    from kexlint.checks.routing import ingress_host_covers, normalize_prefix
+
+    # Ingress: a wildcard is exactly one DNS label; names compare case-insensitively.
+    assert ingress_host_covers("*.foo.com", "bar.foo.com")
+    assert not ingress_host_covers("*.foo.com", "baz.bar.foo.com")
+    assert not ingress_host_covers("*.foo.com", "foo.com")
+    assert ingress_host_covers("Shop.Example.com", "shop.example.com")
+    assert not ingress_host_covers("a.foo.com", "*.foo.com")
+    # Prefix matching is per path element, a trailing slash ignored.
+    assert normalize_prefix("/foo/") == normalize_prefix("/foo") == "/foo"
+    assert normalize_prefix("/") == normalize_prefix("//") == "/"
+    assert normalize_prefix("/foo") != normalize_prefix("/foobar")
+    # Gateway listeners: distinct by port and hostname (HTTP/HTTPS/TLS) or by port (TCP/UDP).
+    https = Listener("a", 443, "HTTPS", "a.example.com")
+    assert clash(https, Listener("b", 443, "HTTPS", "a.example.com"))
+    assert not clash(https, Listener("b", 443, "HTTPS", "b.example.com"))
+    assert not clash(https, Listener("b", 443, "TLS", "b.example.com"))
+    assert clash(https, Listener("b", 443, "TCP", ""))
+    assert clash(Listener("a", 80, "HTTP", ""), Listener("b", 80, "HTTPS", "x.example.com"))
+    assert not clash(Listener("a", 53, "UDP", ""), Listener("b", 53, "TCP", ""))
