@@ -64,13 +64,29 @@ class Rule:
         """
         return _leaf_paths(self.schema) if self.schema else None
 
-    def schema_hits(self, target: Target) -> Iterator[Hit]:
+    @cached_property
+    def fast_check(self) -> Any:
+        """The schema compiled without jsonschema (kexlint.schemafast), None for shapes it does not
+        handle: those, and every rule another engineer adds with new keywords, use jsonschema."""
+        from .schemafast import compile_schema
+
+        return compile_schema(self.schema) if self.schema else None
+
+    def schema_errors(self, value: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
+        """(path, instance) of each error, as jsonschema's iter_errors gives them."""
+        fast = self.fast_check
+        if fast is not None:
+            yield from fast(value)
+            return
         validator = self.validator
         assert validator is not None
-        for error in validator.iter_errors(target.value):
-            path = tuple(error.absolute_path)
+        for error in validator.iter_errors(value):
+            yield tuple(error.absolute_path), error.instance
+
+    def schema_hits(self, target: Target) -> Iterator[Hit]:
+        for path, instance in self.schema_errors(target.value):
             field_name = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
-            yield Hit(path, self.message.format(value=_show(error.instance), field=field_name))
+            yield Hit(path, self.message.format(value=_show(instance), field=field_name))
 
 
 def _show(value: Any) -> str:
