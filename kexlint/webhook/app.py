@@ -1,4 +1,6 @@
-"""The Flask app: /validate, /healthz, /readyz, /metrics. HTTP adaptation only; decisions live in admission.
+"""The Flask app: /validate, /healthz, /readyz. HTTP adaptation only; decisions live in admission.
+
+/metrics is not here: `kexlint webhook serve` serves it on its own plain-HTTP port (serve.py).
 
 One JSON log line per review (uid, kind, namespace/name, operation, verdict, rules, duration_ms) so the
 webhook's decisions can be searched next to the apiserver's audit log, which carries the same uid.
@@ -103,10 +105,6 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     def readyz() -> Response:
         body = {"rules": state.rules, "certificate": state.certificate, "ready": state.ready}
         return _json(body, 200 if state.ready else 503)
-
-    @app.get("/metrics")
-    def metrics_text() -> Response:
-        return Response(metrics.exposition(), 200, content_type=metrics.CONTENT_TYPE)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

@@ -1,0 +1,203 @@
+"""Hostile clients on the review port (issue 8): stalled handshakes, headers and bodies, and SIGTERM.
+
+Any pod can reach the webhook's port. These tests hold hundreds of stalled connections open against
+the real server (TLS, loopback) and check what a user would: reviews and /healthz still answer at
+once, and the server drops each stalled socket within a few seconds (its handshake, header and body
+timeouts). Every socket has a timeout and every wait a deadline, so a regression fails, never hangs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reviews import admission_review, pod
+from serving import Server, start_server
+
+pytest.importorskip("gunicorn")
+pytest.importorskip("cryptography")
+if not sys.platform.startswith("linux"):
+    pytest.skip("holds hundreds of sockets; Linux only", allow_module_level=True)
+
+SILENT = 500      # connect and send nothing
+ONE_BYTE = 24     # send the first byte of a TLS ClientHello, then nothing
+# The server's timeouts (kexlint/webhook/worker.py) are 5 s for the handshake and the headers and
+# 10 s for the body; its loop checks them once a second. Generous margins: the machine is shared.
+DROPPED_WITHIN = 20.0
+# A review takes about a millisecond; the bug made every review wait for the stalled sockets (minutes).
+ANSWER_WITHIN = 3.0
+
+
+@pytest.fixture
+def server(certs: Path, tmp_path: Path) -> Iterator[Server]:
+    running = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt")
+    yield running
+    running.stop()
+
+
+def _open(server: Server, count: int, first: bytes = b"") -> list[socket.socket]:
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        if first:
+            sock.sendall(first)
+        sockets.append(sock)
+    return sockets
+
+
+def _tls(server: Server) -> ssl.SSLSocket:
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    return server.context().wrap_socket(raw, server_hostname="localhost")
+
+
+def _timed_review(server: Server) -> float:
+    start = time.monotonic()
+    response = server.review(admission_review("CREATE", pod("web")), conn=server.connection(timeout=ANSWER_WITHIN * 3))
+    assert response["allowed"] is True
+    return time.monotonic() - start
+
+
+def _timed_health(server: Server) -> float:
+    start = time.monotonic()
+    status, body, _ = server.call("GET", "/healthz", conn=server.connection(timeout=ANSWER_WITHIN * 3))
+    assert status == 200, body
+    return time.monotonic() - start
+
+
+def _closed_by_server(sock: socket.socket, deadline: float) -> bool:
+    """True once the server closed `sock` (EOF or reset), False if it was still open at `deadline`."""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.1, min(1.0, deadline - time.monotonic())))
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return True
+        if not data:
+            return True
+    return False
+
+
+def _close_all(sockets: list) -> None:
+    for sock in sockets:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def test_stalled_connections_do_not_delay_reviews_and_are_dropped(server: Server) -> None:
+    held: list = []
+    try:
+        held += _open(server, SILENT)
+        held += _open(server, ONE_BYTE, first=b"\x16")
+        time.sleep(0.5)  # let the server accept them all
+        # Before the fix every worker thread sat in a blocking handshake or read on these sockets.
+        review_times = [_timed_review(server) for _ in range(10)]
+        health_times = [_timed_health(server) for _ in range(5)]
+        assert max(review_times) < ANSWER_WITHIN, review_times
+        assert max(health_times) < ANSWER_WITHIN, health_times
+        deadline = time.monotonic() + DROPPED_WITHIN
+        still_open = [sock for sock in held if not _closed_by_server(sock, deadline)]
+        assert not still_open, f"{len(still_open)} of {len(held)} stalled sockets still open after {DROPPED_WITHIN} s"
+        # And the server still works afterwards.
+        assert _timed_review(server) < ANSWER_WITHIN
+    finally:
+        _close_all(held)
+
+
+def test_stalled_headers_and_bodies_after_the_handshake(server: Server) -> None:
+    """Finished TLS handshakes, then one byte of a request line, or headers with a body that never comes."""
+    held: list = []
+    try:
+        for _ in range(12):
+            sock = _tls(server)
+            sock.sendall(b"P")
+            held.append(sock)
+        for _ in range(12):
+            sock = _tls(server)
+            sock.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n{\"apiVersion\"")
+            held.append(sock)
+        time.sleep(0.5)
+        review_times = [_timed_review(server) for _ in range(10)]
+        assert max(review_times) < ANSWER_WITHIN, review_times
+        assert _timed_health(server) < ANSWER_WITHIN
+        deadline = time.monotonic() + DROPPED_WITHIN
+        still_open = [sock for sock in held if not _closed_by_server(sock, deadline)]
+        assert not still_open, f"{len(still_open)} of {len(held)} stalled requests still open"
+    finally:
+        _close_all(held)
+
+
+def test_a_slow_but_steady_request_is_still_served(server: Server) -> None:
+    """The timeouts bound stalls, not honest clients: a body sent in pieces over a second is answered."""
+    body = json.dumps(admission_review("CREATE", pod("slow"))).encode()
+    sock = _tls(server)
+    try:
+        sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        for start in range(0, len(body), len(body) // 4 + 1):
+            time.sleep(0.25)
+            sock.sendall(body[start:start + len(body) // 4 + 1])
+        sock.settimeout(10)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 200
+        assert json.loads(response.read())["response"]["allowed"] is True
+    finally:
+        sock.close()
+
+
+def test_sigterm_closes_idle_keepalive_connections_at_once(certs: Path, tmp_path: Path) -> None:
+    """An idle kept-alive connection is closed on SIGTERM, so no later request reaches the old process."""
+    server = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt", workers=1)
+    conn = server.connection()
+    try:
+        assert server.review(admission_review("CREATE", pod("a")), conn=conn)["allowed"] is True
+        sent = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        # The server closes the idle socket: the client reads EOF well before any linger would end.
+        assert _closed_by_server(conn.sock, time.monotonic() + 10), "idle connection still open after SIGTERM"
+        assert time.monotonic() - sent < 1.5
+        assert server.process.wait(timeout=15) == 0
+    finally:
+        conn.close()
+        server.stop()
+
+
+def test_sigterm_lets_a_review_in_flight_on_a_kept_alive_connection_finish(certs: Path, tmp_path: Path) -> None:
+    server = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt", workers=1,
+                          env={"KEXLINT_TEST_DELAY_MS": "1500"})
+    conn = server.connection()
+    result: dict = {}
+
+    def second() -> None:
+        try:
+            result["response"] = server.review(admission_review("CREATE", pod("b", host_network=True)), conn=conn)
+        except BaseException as err:  # noqa: BLE001
+            result["error"] = err
+
+    try:
+        assert server.review(admission_review("CREATE", pod("a")), conn=conn)["allowed"] is True
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # inside the app, sleeping
+        server.process.send_signal(signal.SIGTERM)
+        thread.join(10)
+        assert "error" not in result, result
+        assert result["response"]["allowed"] is False
+        assert server.process.wait(timeout=15) == 0
+    finally:
+        conn.close()
+        server.stop()
