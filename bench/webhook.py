@@ -317,6 +317,9 @@ def main() -> int:
             # The review log goes to a file, as a log shipper would read it; not to this terminal.
             server = start(command, port, cafile, folder / f"{name}.log")
             try:
+                # Warm every worker (lazily built validators, TLS session caches) in closed loop first:
+                # an open-loop level that starts cold queues up and does not catch up within seconds.
+                drive(port, cafile, 8, 1.5, 0.2)
                 for stalled in stalled_levels if name == "kexlint" else [0]:
                     label = name if not stalled else f"{name}+{stalled}"
                     with Staller(port, stalled) as staller:
