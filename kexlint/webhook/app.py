@@ -87,6 +87,10 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
 
     @app.post("/validate")
     def validate() -> Response:
+        if _client_verified() is False:
+            # --client-ca: only a client with a certificate from that CA (the apiserver) may ask.
+            return _json({"error": "a client certificate signed by the webhook's client CA is required",
+                          "code": 403}, 403)
         start = time.perf_counter()
         outcome = _review(state)
         if state.delay:
@@ -117,6 +121,11 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
         return _json({"error": "internal error", "code": 500}, 500)
 
     return app
+
+
+def _client_verified() -> bool | None:
+    worker = sys.modules.get("kexlint.webhook.worker")  # loaded only under `webhook serve`
+    return worker.client_verified() if worker is not None else None
 
 
 def set_certificate(app: Flask, description: str | None) -> None:

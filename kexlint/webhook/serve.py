@@ -8,8 +8,10 @@ chain at once; established connections keep theirs; nothing restarts, so no requ
 If the new pair does not load (the certificate was replaced but not yet its key) the old context
 stays in use and the next connection tries again.
 
-With --client-ca the server requires a client certificate signed by that CA (the apiserver presents
-one configured in its AdmissionConfiguration); the CA file is watched and reloaded like the pair.
+With --client-ca, /validate requires a client certificate signed by that CA (the apiserver presents
+one configured in its AdmissionConfiguration): a certificate from elsewhere fails the handshake, a
+connection without one gets 403 except on /healthz and /readyz, which the kubelet probes without
+one. The CA file is watched and reloaded like the pair.
 Only AEAD cipher suites are offered (TLS 1.3's, and ECDHE with AES-GCM or ChaCha20 for TLS 1.2): CBC
 suites are out, for their padding-oracle history.
 
@@ -147,7 +149,10 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
         "keyfile": args.key,
         "ciphers": CIPHERS,
         "ca_certs": getattr(args, "client_ca", None),
-        "cert_reqs": ssl.CERT_REQUIRED if getattr(args, "client_ca", None) else ssl.CERT_NONE,
+        # OPTIONAL, not REQUIRED: a certificate that is presented must verify, or the handshake fails;
+        # one that is not is refused by the app on /validate only, so the kubelet's probes (which
+        # present none) still reach /healthz and /readyz (worker.client_verified, app.py).
+        "cert_reqs": ssl.CERT_OPTIONAL if getattr(args, "client_ca", None) else ssl.CERT_NONE,
         "accesslog": None,  # the app logs one JSON line per review instead
         "errorlog": "-",
         "loglevel": "info",

@@ -37,6 +37,7 @@ from __future__ import annotations
 import errno
 import selectors
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,14 @@ RECV_CHUNK = 256 * 1024
 MAX_DRAINED = 2048
 
 HANDSHAKE, HEADERS, BODY = "handshake", "headers", "body"
+
+_client = threading.local()
+
+
+def client_verified() -> bool | None:
+    """For the request this thread is answering: None when the server takes no client certificates
+    (no --client-ca), else whether the client presented one that verified against the client CA."""
+    return getattr(_client, "verified", None)
 
 
 class _TimedSSLSocket(ssl.SSLSocket):
@@ -216,6 +225,17 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         now = time.monotonic()
         for incoming in [i for i in self.incoming.values() if i.deadline <= now]:
             self._drop(incoming)
+
+    def handle(self, conn: Any) -> Any:
+        # The app runs on this thread: tell it whether the peer proved who it is (see client_verified).
+        if self.cfg.is_ssl and self.cfg.cert_reqs != ssl.CERT_NONE:
+            try:
+                _client.verified = bool(conn.sock.getpeercert())
+            except (ValueError, OSError):
+                _client.verified = False
+        else:
+            _client.verified = None
+        return super().handle(conn)
 
     # -- shutdown ------------------------------------------------------------------------------
 
