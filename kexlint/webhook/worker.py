@@ -12,9 +12,11 @@ main loop (a selector, as in gthread) does the non-blocking part itself, for any
 3. a body of known Content-Length, at most BODY_TIMEOUT seconds after the headers,
 
 and only a complete request goes to the thread pool, already buffered, to be parsed by gunicorn and
-answered by the app. A socket past its deadline is closed. Requests the loop does not frame itself
-(chunked bodies, oversized headers or bodies) go to a thread at once; there every socket read and
-write is bounded by THREAD_IO_TIMEOUT, so such a client holds a thread for seconds, not forever.
+answered by the app. A socket past its deadline is closed. A chunked body (Transfer-Encoding) is
+refused at once with 411 Length Required: the apiserver always sends a Content-Length, and a chunked
+body could only be framed by parsing it here. Oversized headers or bodies go to a thread at once
+(gunicorn or the app refuse them); there the socket's reads and writes for one request end by
+THREAD_DEADLINE in total, so such a client holds a thread for seconds, not forever.
 
 Other designs considered: gunicorn's gevent and asyncio (ASGI) workers also keep stalled sockets off
 the threads, but neither has header or body deadlines (asyncio's handshake timeout is 60 s), and the
@@ -48,8 +50,8 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 HANDSHAKE_TIMEOUT = 5.0
 HEADER_TIMEOUT = 5.0
 BODY_TIMEOUT = 10.0
-# Bounds each blocking read or write in a thread (unframed requests, writing the response).
-THREAD_IO_TIMEOUT = 10.0
+# All of a thread's reads and writes on one request's socket (the response; an unbuffered body).
+THREAD_DEADLINE = 15.0
 # The apiserver's own limit on a request body is 3 MiB; larger bodies go to the app unbuffered, which
 # refuses them from their Content-Length without reading them.
 MAX_BUFFERED_BODY = 4 * 2**20
@@ -71,18 +73,45 @@ def client_verified() -> bool | None:
     return getattr(_client, "verified", None)
 
 
+_LENGTH_REQUIRED_BODY = b'{"error":"send the request body with a Content-Length","code":411}'
+LENGTH_REQUIRED = (b"HTTP/1.1 411 Length Required\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                   b"Content-Length: %d\r\n\r\n%s" % (len(_LENGTH_REQUIRED_BODY), _LENGTH_REQUIRED_BODY))
+
+
 class _TimedSSLSocket(ssl.SSLSocket):
-    """An SSLSocket whose "blocking" mode has a timeout.
+    """An SSLSocket whose "blocking" mode ends at a deadline.
 
     gthread switches a connection to blocking mode before a thread reads from it; with this class
-    that means blocking for at most THREAD_IO_TIMEOUT per operation.
+    every blocking operation then fails once `deadline` (set when the request is handed to a thread)
+    has passed, however slowly the peer trickles bytes. Non-blocking mode (the loop) is unaffected.
     """
+
+    deadline: float | None = None
 
     def setblocking(self, flag: bool) -> None:
         if flag:
-            self.settimeout(THREAD_IO_TIMEOUT)
+            self.settimeout(THREAD_DEADLINE)
         else:
             super().setblocking(False)
+
+    def _bound(self) -> None:
+        if self.deadline is not None and self.gettimeout() != 0.0:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("request took longer than the server allows")
+            self.settimeout(remaining)
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        self._bound()
+        return super().recv(buflen, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+        self._bound()
+        return super().recv_into(buffer, nbytes, flags)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        self._bound()
+        return super().send(data, flags)
 
 
 @dataclass
@@ -96,6 +125,7 @@ class _Incoming:
     header_end: int = -1
     body_end: int = -1
     events: int = selectors.EVENT_READ
+    refuse: bool = False  # answer LENGTH_REQUIRED and close
 
 
 class Worker(ThreadWorker):  # type: ignore[misc]
@@ -180,7 +210,10 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                 return
             incoming.buf += data
             if self._complete(incoming):
-                self._dispatch(incoming)
+                if incoming.refuse:
+                    self._refuse(incoming)
+                else:
+                    self._dispatch(incoming)
                 return
 
     def _complete(self, incoming: _Incoming) -> bool:
@@ -192,15 +225,27 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                 return len(buf) > MAX_HEADER_BYTES
             incoming.header_end = end + 4
             length = _content_length(bytes(buf[:end]))
-            if length is None or length > MAX_BUFFERED_BODY:
-                return True  # chunked, no body, or too large to buffer: gunicorn and the app decide
+            if length is None:
+                incoming.refuse = True
+                return True
+            if length > MAX_BUFFERED_BODY:
+                return True  # too large to buffer: the app refuses it from its Content-Length
             incoming.body_end = incoming.header_end + length
             incoming.phase, incoming.deadline = BODY, time.monotonic() + BODY_TIMEOUT
         return len(buf) >= incoming.body_end
 
+    def _refuse(self, incoming: _Incoming) -> None:
+        try:
+            incoming.conn.sock.send(LENGTH_REQUIRED)  # small enough for the socket buffer at once
+        except OSError:
+            pass
+        self._drop(incoming)
+
     def _dispatch(self, incoming: _Incoming) -> None:
         self._forget(incoming)
         conn = incoming.conn
+        if isinstance(conn.sock, _TimedSSLSocket):
+            conn.sock.deadline = time.monotonic() + THREAD_DEADLINE
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.initialized = True  # TConn.init() would wrap the socket in TLS a second time
@@ -271,7 +316,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
 
 def _content_length(head: bytes) -> int | None:
-    """The Content-Length of a request head, or None when the body is not framed by one alone."""
+    """The Content-Length of a request head (0 if none), or None when a Transfer-Encoding frames it.
+
+    A duplicate or malformed Content-Length is returned as 0: gunicorn's parser then rejects the
+    request (400) in the thread, with the whole head already buffered.
+    """
     length = None
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
@@ -280,6 +329,6 @@ def _content_length(head: bytes) -> int | None:
             return None
         if name == b"content-length":
             if length is not None or not value.strip().isdigit():
-                return None  # duplicate or malformed: gunicorn's parser rejects it
+                return 0
             length = int(value.strip())
     return length if length is not None else 0

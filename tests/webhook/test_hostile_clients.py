@@ -201,3 +201,58 @@ def test_sigterm_lets_a_review_in_flight_on_a_kept_alive_connection_finish(certs
     finally:
         conn.close()
         server.stop()
+
+
+def test_chunked_bodies_are_refused_at_once(server: Server) -> None:
+    """A chunked body could be trickled forever inside a thread: the loop answers 411 instead."""
+    held = []
+    try:
+        for _ in range(12):  # more than the 8 threads: before, these took every thread
+            sock = _tls(server)
+            sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n")
+            held.append(sock)
+        for sock in held:
+            sock.settimeout(5)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            assert response.status == 411
+            assert json.loads(response.read())["code"] == 411
+        assert max(_timed_review(server) for _ in range(5)) < ANSWER_WITHIN
+    finally:
+        _close_all(held)
+
+
+def test_a_request_held_in_a_thread_ends_at_its_deadline(server: Server) -> None:
+    """A body too large to buffer goes to a thread; trickling it cannot keep that thread for long.
+
+    (gunicorn already bounds the drain after the answer; the socket deadline is the backstop for every
+    other blocking read or write of a request handed to a thread.)
+    """
+    sock = _tls(server)
+    try:
+        sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100000000\r\n\r\n")
+        sock.settimeout(5)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status in (400, 413)  # refused from its Content-Length, without reading it
+        response.read()
+        start = time.monotonic()
+        # Keep trickling: the server must still close the connection (deadline 15 s) instead of draining forever.
+        closed = False
+        while time.monotonic() - start < 30:
+            try:
+                sock.sendall(b"x")
+                sock.settimeout(1)
+                if sock.recv(1) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except (OSError, ssl.SSLError):
+                closed = True
+                break
+        assert closed and time.monotonic() - start < 25
+    finally:
+        sock.close()
