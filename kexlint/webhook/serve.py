@@ -204,15 +204,15 @@ def start_metrics_server(host: str, port: int) -> Any:
 
 
 def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
-                 reloader_for: Callable[[], CertificateReloader],
-                 metrics_address: tuple[str, int] | None = None) -> Any:
+                 reloader_for: Callable[[], CertificateReloader], metrics_server: Any = None) -> Any:
     """A gunicorn application serving app_factory() with hot-reloaded TLS and worker hooks.
 
-    With `metrics_address` (host, port) the master serves /metrics there once it is ready.
+    `metrics_server`: the master's /metrics server (start_metrics_server), closed in each worker.
     """
     from gunicorn.app.base import BaseApplication
 
     holder = _PerProcess()
+    holder.metrics = metrics_server
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -221,7 +221,6 @@ def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
             self.cfg.set("ssl_context", _ssl_context)
             self.cfg.set("post_worker_init", _post_worker_init)
             self.cfg.set("child_exit", _child_exit)
-            self.cfg.set("when_ready", _when_ready)
             self.cfg.set("post_fork", _post_fork)
 
         def load(self) -> Any:
@@ -246,11 +245,6 @@ def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
         current.on_change = lambda description: set_certificate(worker.wsgi, description)
         sock.ssl_context(worker.cfg)  # load now, so /readyz turns ready before the first handshake
         set_certificate(worker.wsgi, current.description)
-
-    def _when_ready(server: Any) -> None:
-        if metrics_address is not None:
-            holder.metrics = start_metrics_server(*metrics_address)
-            log.info("metrics served", extra={"fields": {"address": f"{metrics_address[0]}:{metrics_address[1]}"}})
 
     def _post_fork(server: Any, worker: Any) -> None:
         # The worker inherited the master's metrics listener; only the master serves it.
@@ -336,10 +330,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .app import configure_logging, create_app
 
         configure_logging()
-        metrics_address = (args.host, args.metrics_port) if args.metrics_port else None
+        metrics_server = None
+        if args.metrics_port:
+            try:
+                metrics_server = start_metrics_server(args.host, args.metrics_port)
+            except OSError as err:
+                print(f"kexlint: error: cannot serve metrics on {args.host}:{args.metrics_port}: {err}",
+                      file=sys.stderr)
+                return 2
         server = build_server(lambda: create_app(args.config), gunicorn_options(args),
                               lambda: CertificateReloader(args.cert, args.key, client_ca=args.client_ca),
-                              metrics_address)
+                              metrics_server)
         server.run()
     finally:
         cleanup()

@@ -134,3 +134,16 @@ def test_unreadable_client_ca_is_a_one_line_error(certs: Path, tmp_path: Path) -
                 "--client-ca", str(missing), "--port", "0")
     assert failed.value.returncode == 2
     assert failed.value.stderr.strip().count("\n") == 0 and str(missing) in failed.value.stderr
+
+
+def test_metrics_port_in_use_is_a_one_line_error(certs: Path) -> None:
+    import subprocess
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            kexlint("webhook", "serve", "--cert", str(certs / "tls.crt"), "--key", str(certs / "tls.key"),
+                    "--host", "127.0.0.1", "--port", "0", "--metrics-port", str(taken.getsockname()[1]))
+    assert failed.value.returncode == 2
+    assert failed.value.stderr.strip().count("\n") == 0 and "cannot serve metrics" in failed.value.stderr
