@@ -44,6 +44,7 @@ TLS_SECRET_NAME = "kexlint-webhook-tls"
 CONFIGMAP_NAME = "kexlint-config"
 WEBHOOK_CONFIG_NAME = "kexlint"
 CONFIG_FILENAME = ".kexlint.yaml"
+CLIENT_CA_FILENAME = "client-ca.crt"  # in the ConfigMap beside the config: a CA certificate is public
 WEBHOOK_PATH = "/validate"
 CONTAINER_PORT = 8443
 SERVICE_PORT = 443
@@ -126,6 +127,7 @@ class ManifestOptions:
     config_text: str = DEFAULT_CONFIG
     tls_crt: bytes | None = None
     tls_key: bytes | None = None
+    client_ca: str | None = None  # PEM: with it the server requires the apiserver's client certificate
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,10 @@ def _configmap(opts: ManifestOptions) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _meta(CONFIGMAP_NAME, opts.namespace),
-        "data": {CONFIG_FILENAME: opts.config_text},
+        "data": {
+            CONFIG_FILENAME: opts.config_text,
+            **({CLIENT_CA_FILENAME: opts.client_ca} if opts.client_ca else {}),
+        },
     }
 
 
@@ -245,7 +250,7 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
         "imagePullPolicy": "IfNotPresent",
         # command as well as args: works with any image that has kexlint on PATH, not only ours.
         "command": ["kexlint"],
-        "args": list(SERVE_ARGS),
+        "args": [*SERVE_ARGS, *(["--client-ca", f"/config/{CLIENT_CA_FILENAME}"] if opts.client_ca else [])],
         "ports": [
             {"name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP"},
             {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
@@ -564,6 +569,12 @@ def add_manifests_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="directory written by `kexlint webhook certs`: fills the Secret with its tls.crt/tls.key",
     )
     parser.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="FILE",
+        help="PEM CA of the apiserver's client certificate: the webhook then requires one (mutual TLS)",
+    )
+    parser.add_argument(
         "--output-dir",
         type=Path,
         metavar="DIR",
@@ -584,6 +595,11 @@ def options_from_args(args: argparse.Namespace) -> ManifestOptions:
             ca_path = args.cert_dir / "ca.crt"
     ca_bundle = ca_bundle_from_pem(ca_path.read_bytes(), str(ca_path)) if ca_path is not None else None
     config_text = args.config.read_text(encoding="utf-8") if args.config is not None else DEFAULT_CONFIG
+    client_ca = None
+    if args.client_ca is not None:
+        client_ca = args.client_ca.read_text(encoding="utf-8")
+        if "-----BEGIN CERTIFICATE-----" not in client_ca:
+            raise ManifestError(f"--client-ca {args.client_ca} is not a PEM certificate")
     return ManifestOptions(
         namespace=args.namespace,
         ca_bundle=ca_bundle,
@@ -593,6 +609,7 @@ def options_from_args(args: argparse.Namespace) -> ManifestOptions:
         config_text=config_text,
         tls_crt=tls_crt,
         tls_key=tls_key,
+        client_ca=client_ca,
     )
 
 

@@ -142,3 +142,22 @@ def test_generated_certificate_serves_and_verifies_against_the_ca_bundle(tmp_pat
         assert server.review(admission_review("CREATE", pod("web")))["allowed"] is True
     finally:
         assert server.stop() == 0
+
+
+def test_client_ca_in_chart_and_manifests_alike(tmp_path: Path) -> None:
+    """Mutual TLS: the same ConfigMap key and server argument from the chart value and the command option."""
+    from kexlint.webhook.commands import run
+
+    pem = tmp_path / "client-ca.crt"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n")
+    chart = _template("--set", f"image={IMAGE}", "--set-file", f"tls.clientCA={pem}")
+    ours = [doc.obj for doc in manifests.build_documents(manifests.ManifestOptions(IMAGE, client_ca=pem.read_text()))]
+    ours = [doc for doc in ours if doc["kind"] != "Namespace"]
+    assert _without_certificates(chart) == _without_certificates(ours)
+    kinds = _by_kind(chart)
+    assert kinds["ConfigMap"]["data"]["client-ca.crt"] == pem.read_text()
+    (container,) = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"][-2:] == ["--client-ca", "/config/client-ca.crt"]
+    assert run(["manifests", "--image", IMAGE, "--client-ca", str(tmp_path / "tls.key-not-pem")]) == 1
+    (tmp_path / "bad.pem").write_text("not a certificate")
+    assert run(["manifests", "--image", IMAGE, "--client-ca", str(tmp_path / "bad.pem")]) == 2
