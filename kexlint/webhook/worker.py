@@ -18,6 +18,9 @@ body could only be framed by parsing it here. Oversized headers or bodies go to 
 (gunicorn or the app refuse them); there the socket's reads and writes for one request end by
 THREAD_DEADLINE in total, so such a client holds a thread for seconds, not forever.
 
+Closing after "Connection: close" half-closes the socket and waits, on the loop, up to LINGER_TIMEOUT
+for the client to close too (gunicorn's close_graceful does that blocking the loop's thread).
+
 Other designs considered: gunicorn's gevent and asyncio (ASGI) workers also keep stalled sockets off
 the threads, but neither has header or body deadlines (asyncio's handshake timeout is 60 s), and the
 ASGI one would need a WSGI bridge and loses the per-connection ssl_context hook that hot-reloads the
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import errno
 import selectors
+import socket
 import ssl
 import threading
 import time
@@ -62,7 +66,12 @@ RECV_CHUNK = 256 * 1024
 # default): the drain must end even if a client floods the port while we stop.
 MAX_DRAINED = 2048
 
-HANDSHAKE, HEADERS, BODY = "handshake", "headers", "body"
+# After an answer with "Connection: close": how long the write side stays half-closed while the
+# client's last bytes and its close are awaited (gunicorn's close_graceful, but on the loop).
+LINGER_TIMEOUT = 2.0
+LINGER_MAX_BYTES = 65536
+
+HANDSHAKE, HEADERS, BODY, LINGER = "handshake", "headers", "body", "linger"
 
 _client = threading.local()
 
@@ -126,6 +135,24 @@ class _Incoming:
     body_end: int = -1
     events: int = selectors.EVENT_READ
     refuse: bool = False  # answer LENGTH_REQUIRED and close
+    drained: int = 0  # bytes discarded while lingering
+
+
+class _Conn(TConn):  # type: ignore[misc]
+    """gthread's connection, whose graceful close lingers on the worker's loop instead of blocking it.
+
+    gunicorn's close_graceful half-closes, then blocks the calling thread (the loop's, for
+    finish_request) for up to 2 s until the client closes: ten clients that keep their end open
+    after a "Connection: close" answer stopped every handshake and review for 20 s.
+    """
+
+    worker: Any = None
+
+    def close(self, graceful: bool = False) -> None:
+        if graceful and self.worker is not None:
+            self.worker.linger(self)
+        else:
+            super().close()
 
 
 class Worker(ThreadWorker):  # type: ignore[misc]
@@ -150,7 +177,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                 context.sslsocket_class = _TimedSSLSocket
                 client = context.wrap_socket(client, server_side=True, do_handshake_on_connect=False,
                                              suppress_ragged_eofs=True)
-            conn = TConn(self.cfg, client, address, listener.getsockname())
+            conn = _Conn(self.cfg, client, address, listener.getsockname())
+            conn.worker = self
         except (OSError, ssl.SSLError, ValueError) as err:
             self.log.warning("cannot set up TLS for a new connection: %s", err)
             self.nr_conns -= 1
@@ -180,8 +208,24 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             incoming.events = events
             self.poller.modify(incoming.conn.sock, events, lambda _: self._advance(incoming))
 
+    def linger(self, conn: Any) -> None:
+        """Half-close `conn` and close it when the client has closed too, or LINGER_TIMEOUT later."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+        except (OSError, ValueError):
+            TConn.close(conn)
+            return
+        # Counted again (finish_request has uncounted it): a stopping worker waits for it, as it waited
+        # for gunicorn's blocking close.
+        self.nr_conns += 1
+        self._watch(_Incoming(conn, LINGER, time.monotonic() + LINGER_TIMEOUT))
+
     def _advance(self, incoming: _Incoming) -> None:
         tls = incoming.conn.sock
+        if incoming.phase == LINGER:
+            self._drain_linger(incoming)
+            return
         if incoming.phase == HANDSHAKE:
             try:
                 tls.do_handshake()
@@ -214,6 +258,20 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                     self._refuse(incoming)
                 else:
                     self._dispatch(incoming)
+                return
+
+    def _drain_linger(self, incoming: _Incoming) -> None:
+        # Raw reads, discarded: after shutdown(SHUT_WR) there is no TLS conversation left to have.
+        while True:
+            try:
+                data = socket.socket.recv(incoming.conn.sock, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            incoming.drained += len(data)
+            if not data or incoming.drained >= LINGER_MAX_BYTES:
+                self._drop(incoming)
                 return
 
     def _complete(self, incoming: _Incoming) -> bool:
@@ -263,7 +321,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def _drop(self, incoming: _Incoming) -> None:
         self._forget(incoming)
         self.nr_conns -= 1
-        incoming.conn.close()
+        TConn.close(incoming.conn)
 
     def murder_pending(self) -> None:
         super().murder_pending()

@@ -256,3 +256,30 @@ def test_a_request_held_in_a_thread_ends_at_its_deadline(server: Server) -> None
         assert closed and time.monotonic() - start < 25
     finally:
         sock.close()
+
+
+def test_clients_that_never_close_do_not_stall_the_server(certs: Path, tmp_path: Path) -> None:
+    """A request with "Connection: close" whose client then keeps its end open.
+
+    The server half-closes and waits for the client's close before closing (so no reset cuts the
+    answer short); gunicorn waited up to 2 s per connection on the loop's thread, stalling every
+    handshake and every other connection meanwhile.
+    """
+    server = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt", workers=1)
+    held: list = []
+    try:
+        for _ in range(10):
+            sock = _tls(server)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            held.append(sock)
+        for sock in held:  # read each answer, keep the socket open
+            sock.settimeout(10)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            assert response.status == 200
+            response.read()
+        review_times = [_timed_review(server) for _ in range(5)]
+        assert max(review_times) < 1.5, review_times
+    finally:
+        _close_all(held)
+        server.stop()
