@@ -60,6 +60,10 @@ THREAD_DEADLINE = 15.0
 # refuses them from their Content-Length without reading them.
 MAX_BUFFERED_BODY = 4 * 2**20
 MAX_HEADER_BYTES = 64 * 1024  # beyond this, gunicorn's parser answers the error
+# All requests a worker is buffering, together: clients that send most of a body and stall must not
+# fill the pod's memory (256Mi for two workers). The apiserver sends a whole body in milliseconds; a
+# connection whose bytes would go over this is closed.
+MAX_BUFFERED_TOTAL = 32 * 2**20
 RECV_CHUNK = 256 * 1024
 
 # At most this many queued connections are taken over at shutdown (the listen backlog is 2048 by
@@ -159,6 +163,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.incoming: dict[int, _Incoming] = {}
+        self.buffered = 0  # bytes in every incoming.buf
 
     # -- accepting -----------------------------------------------------------------------------
 
@@ -252,7 +257,13 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             if not data:  # the client closed (or a kept-alive connection's close_notify)
                 self._drop(incoming)
                 return
+            if self.buffered + len(data) > MAX_BUFFERED_TOTAL:
+                self.log.warning("closing a connection: %d bytes already buffered for unfinished requests",
+                                 self.buffered)
+                self._drop(incoming)
+                return
             incoming.buf += data
+            self.buffered += len(data)
             if self._complete(incoming):
                 if incoming.refuse:
                     self._refuse(incoming)
@@ -312,7 +323,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         self.enqueue_req(conn)
 
     def _forget(self, incoming: _Incoming) -> None:
-        self.incoming.pop(incoming.conn.sock.fileno(), None)
+        if self.incoming.pop(incoming.conn.sock.fileno(), None) is not None:
+            self.buffered -= len(incoming.buf)
         try:
             self.poller.unregister(incoming.conn.sock)
         except (KeyError, ValueError, OSError):

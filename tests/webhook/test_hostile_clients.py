@@ -283,3 +283,30 @@ def test_clients_that_never_close_do_not_stall_the_server(certs: Path, tmp_path:
     finally:
         _close_all(held)
         server.stop()
+
+
+def test_bodies_held_back_cannot_fill_the_memory(certs: Path, tmp_path: Path) -> None:
+    """Many clients each sending most of a 3 MB body, then stalling: the worker buffers a bounded total."""
+    from serving import rss_bytes
+
+    server = start_server(tmp_path, certs / "tls.crt", certs / "tls.key", certs / "ca.crt", workers=1)
+    held: list = []
+    chunk = b"x" * (2 * 2**20)
+    try:
+        (worker,) = server.workers()
+        before = rss_bytes(worker)
+        for _ in range(60):  # 120 MiB in all, for a pod whose limit is 256Mi
+            sock = _tls(server)
+            try:
+                sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 3000000\r\n\r\n" + chunk)
+            except OSError:
+                pass  # dropped by the server: what the test wants
+            held.append(sock)
+        time.sleep(0.5)
+        grown = rss_bytes(worker) - before
+        assert grown < 64 * 2**20, f"worker grew by {grown / 2**20:.0f} MiB"
+        assert max(_timed_review(server) for _ in range(5)) < ANSWER_WITHIN
+    finally:
+        _close_all(held)
+        server.stop()
