@@ -169,7 +169,9 @@ def test_sigterm_closes_idle_keepalive_connections_at_once(certs: Path, tmp_path
         server.process.send_signal(signal.SIGTERM)
         # The server closes the idle socket: the client reads EOF well before any linger would end.
         assert _closed_by_server(conn.sock, time.monotonic() + 10), "idle connection still open after SIGTERM"
-        assert time.monotonic() - sent < 1.5
+        # Closed within milliseconds when the machine is idle; gunicorn's own stop kept it 2 s
+        # (STOP_KEEPALIVE_LINGER) after the worker began stopping, so anything below that is the fix.
+        assert time.monotonic() - sent < 1.9
         assert server.process.wait(timeout=15) == 0
     finally:
         conn.close()
