@@ -373,26 +373,16 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def _close_idle(self) -> None:
         """Close kept-alive connections now, except those whose next request has begun arriving."""
         while self.keepalived_conns:
-            self._close_if_idle(self.keepalived_conns.popleft())
-
-    def _close_if_idle(self, conn: Any) -> None:
-        try:
-            self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
-        incoming = _Incoming(conn, HEADERS, time.monotonic() + HEADER_TIMEOUT)
-        self._watch(incoming)
-        self._advance(incoming)
-        if incoming.conn.sock.fileno() in self.incoming and not incoming.buf:
-            self._drop(incoming)  # nothing was waiting on it: idle
-
-    def finish_request(self, conn: Any, fs: Any) -> None:
-        super().finish_request(conn, fs)
-        # A review answered just before SIGTERM but handed back to the loop after it: gthread would
-        # keep the connection for its stop linger (2 s); it is idle, so it closes now like the others.
-        if not self.alive and conn in self.keepalived_conns:
-            self.keepalived_conns.remove(conn)
-            self._close_if_idle(conn)
+            conn = self.keepalived_conns.popleft()
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+            incoming = _Incoming(conn, HEADERS, time.monotonic() + HEADER_TIMEOUT)
+            self._watch(incoming)
+            self._advance(incoming)
+            if incoming.conn.sock.fileno() in self.incoming and not incoming.buf:
+                self._drop(incoming)  # nothing was waiting on it: idle
 
 
 def _content_length(head: bytes) -> int | None:
