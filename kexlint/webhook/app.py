@@ -1,4 +1,6 @@
-"""The Flask app: /validate, /healthz, /readyz, /metrics. HTTP adaptation only; decisions live in admission.
+"""The Flask app: /validate, /healthz, /readyz. HTTP adaptation only; decisions live in admission.
+
+/metrics is not here: `kexlint webhook serve` serves it on its own plain-HTTP port (serve.py).
 
 One JSON log line per review (uid, kind, namespace/name, operation, verdict, rules, duration_ms) so the
 webhook's decisions can be searched next to the apiserver's audit log, which carries the same uid.
@@ -85,6 +87,10 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
 
     @app.post("/validate")
     def validate() -> Response:
+        if _client_verified() is False:
+            # --client-ca: only a client with a certificate from that CA (the apiserver) may ask.
+            return _json({"error": "a client certificate signed by the webhook's client CA is required",
+                          "code": 403}, 403)
         start = time.perf_counter()
         outcome = _review(state)
         if state.delay:
@@ -104,10 +110,6 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
         body = {"rules": state.rules, "certificate": state.certificate, "ready": state.ready}
         return _json(body, 200 if state.ready else 503)
 
-    @app.get("/metrics")
-    def metrics_text() -> Response:
-        return Response(metrics.exposition(), 200, content_type=metrics.CONTENT_TYPE)
-
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
         # 404/405 and friends as JSON like every other answer, not Werkzeug's HTML page.
@@ -119,6 +121,11 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
         return _json({"error": "internal error", "code": 500}, 500)
 
     return app
+
+
+def _client_verified() -> bool | None:
+    worker = sys.modules.get("kexlint.webhook.worker")  # loaded only under `webhook serve`
+    return worker.client_verified() if worker is not None else None
 
 
 def set_certificate(app: Flask, description: str | None) -> None:
