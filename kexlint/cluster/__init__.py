@@ -6,8 +6,8 @@ context objects (or, for the webhook cache, as facts).
 
 from __future__ import annotations
 
-from .client import CONTEXT_KINDS, KINDS, Cluster, ClusterError, Forbidden, Gone, Kind, Listing, connect
+from .client import CONTEXT_KINDS, KINDS, Cluster, ClusterError, Forbidden, Gone, Kind, Listing, Watch, connect
 from .prune import prune
 
 __all__ = ["CONTEXT_KINDS", "KINDS", "Cluster", "ClusterError", "Forbidden", "Gone", "Kind", "Listing",
-           "connect", "prune"]
+           "Watch", "connect", "prune"]

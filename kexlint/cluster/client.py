@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -145,30 +146,15 @@ class Cluster:
         """Every object of ``kind`` in all namespaces, one page at a time (see :class:`Listing`)."""
         return Listing(self, kind, page_size, allow_inconsistent)
 
-    def watch(self, kind: Kind, resource_version: str, timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+    def watch(self, kind: Kind, resource_version: str, timeout_seconds: int = 300) -> Watch:
         """Watch events (``{"type": ..., "object": ...}``) after ``resource_version``, with bookmarks,
-        until the server ends the stream. Raises :class:`Gone` when the version is too old to resume."""
+        until the server ends the stream. The request is made here, so a ClusterError (unreachable,
+        forbidden...) raises at once; iterating raises :class:`Gone` when the version is too old to
+        resume, and ClusterError when the stream breaks off."""
         query = [("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", resource_version),
                  ("timeoutSeconds", str(timeout_seconds))]
         # The read timeout outlasts the server's own timeout, so a silent dead connection is still noticed.
-        response = self._get(kind, query, read_timeout=timeout_seconds + READ_TIMEOUT)
-        try:
-            for line in _lines(response, kind, self):
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    raise ClusterError(f"watch of {kind} at {self.server}: not a JSON event") from None
-                if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
-                    raise ClusterError(f"watch of {kind} at {self.server}: malformed event")
-                if event.get("type") == "ERROR":
-                    status = event["object"]
-                    message = f"watch of {kind}: {status.get('message') or status.get('reason') or 'error'}"
-                    if status.get("code") == 410:
-                        raise Gone(message)
-                    raise ClusterError(message)
-                yield event
-        finally:
-            response.release_conn()
+        return Watch(self, kind, self._get(kind, query, read_timeout=timeout_seconds + READ_TIMEOUT))
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -305,6 +291,52 @@ class Listing:
                 return
 
 
+class Watch:
+    """An open watch stream: iterate for events; ``close()`` ends it early."""
+
+    def __init__(self, cluster: Cluster, kind: Kind, response: Any) -> None:
+        self.cluster = cluster
+        self.kind = kind
+        self.response = response
+        self._events = self._generate()
+
+    def __iter__(self) -> Watch:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._events)
+
+    def close(self) -> None:
+        """End the stream, also from another thread blocked reading it."""
+        sock = getattr(getattr(self.response, "connection", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv(); close() alone does not
+            except OSError:
+                pass
+        self.response.close()
+
+    def _generate(self) -> Iterator[dict[str, Any]]:
+        kind, server = self.kind, self.cluster.server
+        try:
+            for line in _lines(self.response, kind, self.cluster):
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    raise ClusterError(f"watch of {kind} at {server}: not a JSON event") from None
+                if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+                    raise ClusterError(f"watch of {kind} at {server}: malformed event")
+                if event.get("type") == "ERROR":
+                    status = event["object"]
+                    message = f"watch of {kind}: {status.get('message') or status.get('reason') or 'error'}"
+                    if status.get("code") == 410:
+                        raise Gone(message)
+                    raise ClusterError(message)
+                yield event
+        finally:
+            self.response.release_conn()
+
+
 class _NotFound(ClusterError):
     """404 on a collection: the API group or resource is not installed (a CRD that is absent)."""
 
@@ -325,7 +357,8 @@ def _lines(response: Any, kind: Kind, cluster: Cluster) -> Iterator[bytes]:
                 line, buffer = buffer.split(b"\n", 1)
                 if line.strip():
                     yield line
-    except urllib3.exceptions.HTTPError as error:
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+        # OSError/ValueError: the socket was closed under us (close(), or a reset mid-read).
         raise ClusterError(f"watch of {kind} at {cluster.server} broke off: {_first_line(error)}") from None
     if buffer.strip():
         yield buffer

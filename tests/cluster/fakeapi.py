@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import ssl
 import threading
 import time
@@ -226,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
             if token:
                 state = _untoken(token)
                 start, rv = state["start"], state["rv"]
-                if api.gone_next_continue > 0 or (rv != -1 and rv <= api.compacted):
+                if api.gone_next_continue > 0 or (rv != -1 and rv < api.compacted):
                     api.gone_next_continue = max(0, api.gone_next_continue - 1)
                     code, body = http_body("error-410-list-continue.http")
                     answer = json.loads(body)
@@ -277,14 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
                         api.lock.wait(min(left, 0.5))
                     stopping = api.stopping
                 if stopping:
-                    self.connection.close()  # as an unreachable API looks: the stream just ends
-                    return
+                    return self._abort()  # as an unreachable API looks: the stream just ends
                 for rv, event, obj in pending:
                     if api.drop_watch_after is not None and sent >= api.drop_watch_after:
-                        self.connection.shutdown_request = True
-                        self.close_connection = True
-                        self.connection.close()  # no last chunk: the client sees the stream break
-                        return
+                        return self._abort()  # no last chunk: the client sees the stream break
                     if event == "BOOKMARK":
                         obj = {"kind": kind.kind, "apiVersion": kind.api_version,
                                "metadata": {"resourceVersion": str(rv)}, "spec": {"containers": None}, "status": {}}
@@ -298,6 +295,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with api.lock:
                 api.watching -= 1
+
+    def _abort(self) -> None:
+        """Cut the TCP connection now (close() alone waits for the handler's file objects)."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
