@@ -61,8 +61,7 @@ def watched_kinds(engine: Engine) -> tuple[Kind, ...]:
 
 
 def _is_cross_object(rule: Any) -> bool:
-    module = getattr(rule, "module", None)
-    return module is not None and hasattr(module, "conclude")
+    return bool(getattr(rule, "is_collector", False))
 
 
 def owned_by_watched(value: dict[str, Any], kinds: Iterable[str]) -> bool:
@@ -146,29 +145,21 @@ class LiveState:
         return finding
 
 
-# -- the engine's cross-object facts (the contract shared with the context engine) ----------------
+# -- the engine's cross-object facts (engine.Facts: rule id → key → facts) ------------------------
 
 def _facts_of(run: Any) -> list[tuple[str, Any]]:
     """(rule id, Fact) for every fact the run collected so far."""
-    facts = run.facts
-    if isinstance(facts, dict):
-        return [(rule, fact) for rule, items in facts.items() for fact in _flatten(items)]
-    return [(getattr(f, "rule", ""), f) for f in facts]
-
-
-def _flatten(items: Any) -> Iterable[Any]:
-    if isinstance(items, dict):
-        for group in items.values():
-            yield from group
-    else:
-        yield from items
+    return [(rule, fact) for rule, groups in run.facts.by_rule.items() for group in groups.values()
+            for fact in group]
 
 
 def _merge(run: Any, keyed: list[Keyed]) -> None:
-    by_rule: dict[str, list[Any]] = {}
+    from ..engine import Facts
+
+    facts = Facts()
     for item in keyed:
-        by_rule.setdefault(item.key[0], []).append(item.fact)
-    run.merge_facts(by_rule)
+        facts.by_rule.setdefault(item.key[0], {}).setdefault(item.fact.key, []).append(item.fact)
+    run.merge_facts(facts)
 
 
 def connect_for(kubeconfig: str | None, context: str | None) -> Any:
