@@ -181,6 +181,8 @@ class WatchCache:
                     self.log.info("cluster state: %s; listing %s again", _sentence(gone), kind)
                     rv = None
                 except ClusterError as error:
+                    if self._stop.is_set():  # stop() closed it
+                        break
                     # A stream that breaks off is normal (load balancers, apiserver restarts): resume at
                     # once from the last version; only failing to reconnect makes the state stale.
                     self.log.info("cluster state: %s; resuming from resourceVersion %s", error, rv)

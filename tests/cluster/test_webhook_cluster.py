@@ -70,8 +70,9 @@ def webhook(fake_api, tmp_path):
     apps = []
 
     def make(config="", ready=True):
+        # host-port on its own (an error by default) would deny every one of these; only conflicts matter here.
         path = tmp_path / "kexlint.yaml"
-        path.write_text(config or "webhook: {}\n")
+        path.write_text("rules:\n  host-port: off\n" + (config or "webhook: {}\n"))
         app = create_app(path, "watch", str(fake_api.kubeconfig), CACHE)
         from kexlint.webhook.app import EXTENSION, set_certificate
 
