@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..engine import Engine
 from ..findings import Finding
@@ -40,9 +39,9 @@ _TARGET_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Keyed:
-    """A fact as the cache stores it: the key qualified by its rule, so rules never share groups."""
+class Keyed(NamedTuple):
+    """A fact as the cache stores it: the key qualified by its rule, so rules never share groups.
+    A tuple, not a dataclass: one per live fact, and a tuple has no per-instance __dict__."""
 
     key: tuple[str, Hashable]  # (rule id, the fact's own key)
     fact: Any
