@@ -6,6 +6,7 @@ worker has to turn ready and find the conflict."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "webhook"))
@@ -22,11 +23,17 @@ def test_every_worker_watches_and_reports_the_conflict(fake_api, api_certs, tmp_
                           config="rules:\n  host-port: off\nwebhook:\n  cluster-state: watch\n",
                           env={"KUBECONFIG": str(fake_api.kubeconfig)}, workers=2, threads=2)
     try:
-        fake_api.wait_for_watch(2 * 9)  # 9 kinds per worker
-        for _ in range(12):  # new connections: both workers answer some
+        # start_server returns once one worker is ready; new connections reach either worker.
+        deadline = time.monotonic() + 30
+        ready_in_a_row = 0
+        while ready_in_a_row < 10:
+            assert time.monotonic() < deadline, "not every worker became ready"
+            ready_in_a_row = ready_in_a_row + 1 if server.call("GET", "/readyz")[0] == 200 else 0
+        for _ in range(12):
             response = server.review(daemonset_review())
             assert response["allowed"] is True
-            assert any("DaemonSet monitoring/node-exporter (in the cluster)" in w for w in response["warnings"])
+            assert any("DaemonSet monitoring/node-exporter (in the cluster)" in w for w in response["warnings"]), \
+                response["warnings"]
         status, body, _ = server.call("GET", "/readyz")
         assert status == 200 and body["clusterState"] == "current"
     finally:
