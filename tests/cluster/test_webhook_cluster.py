@@ -177,10 +177,6 @@ def test_unreachable_api_reviews_alone_and_says_so(fake_api, webhook):
     assert not any("host-port-conflict" in w for w in response["warnings"])
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "kexlint_webhook_cluster_state_stale 1.0" in metrics
-    # An object with nothing to conflict over gets no note.
-    portless = daemonset_review()
-    del portless["request"]["object"]["spec"]["template"]["spec"]["containers"][0]["ports"]
-    assert "warnings" not in validate(client, portless)
 
 
 def test_forbidden_kind_is_skipped_the_rest_checked(fake_api, webhook):
