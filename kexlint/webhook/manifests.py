@@ -260,6 +260,10 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
     }
     if opts.cluster_state:
         container["args"] += ["--cluster-state", "watch"]
+        # Each worker holds its own cache: about 130 MiB per worker for 50,000 Pods and 10,000 Services
+        # (bench/cluster_cache.py), and the pod runs two workers.
+        container["resources"] = {"requests": {"cpu": "100m", "memory": "256Mi"},
+                                  "limits": {"cpu": "1", "memory": "768Mi"}}
     pod_spec = {
         "serviceAccountName": SERVICE_ACCOUNT_NAME,
         # Only the watch cache calls the Kubernetes API; without it the pod gets no token at all.

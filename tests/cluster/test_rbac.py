@@ -42,3 +42,4 @@ def test_cluster_state_grants_exactly_list_and_watch(capsys):
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "kexlint-webhook" and pod["automountServiceAccountToken"] is True
     assert pod["containers"][0]["args"][-2:] == ["--cluster-state", "watch"]
+    assert pod["containers"][0]["resources"]["limits"]["memory"] == "768Mi"  # two caches, one per worker
