@@ -119,8 +119,9 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Cluste
         raise ClusterError(f"{kubeconfig or default}: {_first_line(error)}") from None
     except (OSError, ValueError, TypeError, KeyError) as error:  # a kubeconfig that is not YAML, or lacks fields
         raise ClusterError(f"{kubeconfig or default}: unusable kubeconfig: {_first_line(error)}") from None
-    # One retry on connect errors; the callers (CLI, cache thread) decide about longer retries.
-    configuration.retries = 1
+    # No retries in urllib3 (each logs a warning line): the callers retry with their own backoff
+    # (the cache thread), or report at once (the CLI).
+    configuration.retries = 0
     return Cluster(client.ApiClient(configuration), source)
 
 
