@@ -41,10 +41,12 @@ class State:
     rules: int
     certificate: str | None = None  # description of the loaded serving certificate
     delay: float = 0.0
+    live: Any = None  # kexlint.cluster.live.LiveState with webhook.cluster-state: watch
 
     @property
     def ready(self) -> bool:
-        return self.rules > 0 and self.certificate is not None
+        # With a cluster cache, not before its first full list: until then conflicts go unchecked.
+        return self.rules > 0 and self.certificate is not None and (self.live is None or self.live.ready)
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,15 +72,31 @@ def configure_logging(level: int = logging.INFO) -> logging.Logger:
     return logger
 
 
-def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
-    """The webhook app for a .kexlint.yaml (None: built-in defaults). Raises ConfigError on a bad config."""
+def create_app(config_path: str | os.PathLike[str] | None = None, cluster_state: str | None = None,
+               kubeconfig: str | None = None, cache_options: dict[str, Any] | None = None) -> Flask:
+    """The webhook app for a .kexlint.yaml (None: built-in defaults). Raises ConfigError on a bad config.
+
+    ``cluster_state`` ("off"/"watch") overrides the config's ``webhook.cluster-state``; with "watch"
+    this process starts its watch cache (gunicorn calls this in each worker, after the fork)."""
     config = load_config(Path(config_path) if config_path else None, set(rules_by_id()))
     engine = Engine(builtin_rules(), config)
-    state = State(engine, Settings.from_config(config.webhook), rules=len(engine.active))
+    settings = Settings.from_config(config.webhook)
+    state = State(engine, settings, rules=len(engine.active))
     delay = os.environ.get(TEST_DELAY_ENV)
     if delay:
         state.delay = int(delay) / 1000
     log = configure_logging()
+    if (cluster_state or settings.cluster_state) == "watch":
+        from kexlint.cluster.live import LiveState, connect_for
+
+        def changed(cache: Any) -> None:
+            stats = cache.stats()
+            metrics.cluster_state(bool(cache.stale), stats.objects, stats.facts)
+
+        state.live = LiveState(engine, conflict_level=settings.cluster_conflict_level).watch(
+            connect_for(kubeconfig, None), logger=log.getChild("cluster"), on_change=changed,
+            **(cache_options or {}))
+        metrics.cluster_state(True, 0, 0)
 
     app = Flask("kexlint.webhook")
     app.extensions[EXTENSION] = state
@@ -102,6 +120,8 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     @app.get("/readyz")
     def readyz() -> Response:
         body = {"rules": state.rules, "certificate": state.certificate, "ready": state.ready}
+        if state.live is not None:
+            body["clusterState"] = state.live.stale or "current"
         return _json(body, 200 if state.ready else 503)
 
     @app.get("/metrics")
@@ -136,7 +156,7 @@ def _review(state: State) -> Outcome:
         return Outcome(413, {"error": f"request body is {length} bytes, over the limit of {limit}", "code": 413},
                        INVALID, error="body too large")
     raw = request.stream.read(limit + 1)  # chunked bodies have no Content-Length
-    return handle(raw, state.engine, state.settings)
+    return handle(raw, state.engine, state.settings, state.live)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

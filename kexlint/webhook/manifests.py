@@ -37,6 +37,7 @@ SERVICE_ACCOUNT_NAME = "kexlint-webhook"
 PDB_NAME = "kexlint-webhook"
 TLS_SECRET_NAME = "kexlint-webhook-tls"
 CONFIGMAP_NAME = "kexlint-config"
+CLUSTER_ROLE_NAME = "kexlint-webhook-cluster-state"
 WEBHOOK_CONFIG_NAME = "kexlint"
 CONFIG_FILENAME = ".kexlint.yaml"
 WEBHOOK_PATH = "/validate"
@@ -109,6 +110,7 @@ class ManifestOptions:
     config_text: str = DEFAULT_CONFIG
     tls_crt: bytes | None = None
     tls_key: bytes | None = None
+    cluster_state: bool = False  # --cluster-state watch: RBAC to list/watch, a token, the serve flag
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ def _service_account(opts: ManifestOptions) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": _meta(SERVICE_ACCOUNT_NAME, opts.namespace),
-        # The webhook only answers AdmissionReviews; it never calls the Kubernetes API.
+        # Off by default: only the watch cache (--cluster-state watch) calls the Kubernetes API, and
+        # then the pod spec turns the token on for itself.
         "automountServiceAccountToken": False,
     }
 
@@ -252,9 +255,12 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
             {"name": "tmp", "mountPath": "/tmp"},
         ],
     }
+    if opts.cluster_state:
+        container["args"] += ["--cluster-state", "watch"]
     pod_spec = {
         "serviceAccountName": SERVICE_ACCOUNT_NAME,
-        "automountServiceAccountToken": False,
+        # Only the watch cache calls the Kubernetes API; without it the pod gets no token at all.
+        "automountServiceAccountToken": opts.cluster_state,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_USER,
@@ -293,6 +299,29 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
             "template": {"metadata": {"labels": dict(LABELS)}, "spec": pod_spec},
         },
     }
+
+
+def rbac_rules() -> list[dict[str, Any]]:
+    """list and watch on exactly the kinds the watch cache can read (never Secrets), per API group."""
+    from kexlint.cluster.client import CONTEXT_KINDS
+
+    by_group: dict[str, list[str]] = {}
+    for kind in CONTEXT_KINDS:
+        by_group.setdefault(kind.group, []).append(kind.plural)
+    return [{"apiGroups": [group], "resources": plurals, "verbs": ["list", "watch"]}
+            for group, plurals in by_group.items()]
+
+
+def _cluster_role(opts: ManifestOptions) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": _meta(CLUSTER_ROLE_NAME), "rules": rbac_rules()}
+
+
+def _cluster_role_binding(opts: ManifestOptions) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": _meta(CLUSTER_ROLE_NAME),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE_NAME},
+            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT_NAME, "namespace": opts.namespace}]}
 
 
 def _service(opts: ManifestOptions) -> dict[str, Any]:
@@ -404,11 +433,20 @@ def build_documents(opts: ManifestOptions) -> list[Document]:
         Document("serviceaccount.yaml", _service_account(opts)),
         Document("secret.yaml", _secret(opts), secret_comments),
         Document("configmap.yaml", _configmap(opts)),
+        *([Document("clusterrole.yaml", _cluster_role(opts), RBAC_COMMENTS),
+           Document("clusterrolebinding.yaml", _cluster_role_binding(opts))] if opts.cluster_state else []),
         Document("deployment.yaml", _deployment(opts)),
         Document("service.yaml", _service(opts)),
         Document("poddisruptionbudget.yaml", _pdb(opts)),
         webhook_doc,
     ]
+
+
+RBAC_COMMENTS = (
+    "--cluster-state watch: each webhook worker lists and watches these kinds to check new objects",
+    "against what already runs (docs/webhook.md). Read-only, no Secrets; without the flag there is no",
+    "ClusterRole and the pod has no service account token.",
+)
 
 
 def _comment_block(lines: Sequence[str]) -> str:
@@ -522,6 +560,10 @@ def add_manifests_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="directory written by `kexlint webhook certs`: fills the Secret with its tls.crt/tls.key",
     )
     parser.add_argument(
+        "--cluster-state", choices=("off", "watch"), default="off",
+        help="watch: serve with the cluster watch cache and grant it list/watch on the kinds it reads "
+             "(a ClusterRole; default off: no API access at all)")
+    parser.add_argument(
         "--output-dir",
         type=Path,
         metavar="DIR",
@@ -551,6 +593,7 @@ def options_from_args(args: argparse.Namespace) -> ManifestOptions:
         config_text=config_text,
         tls_crt=tls_crt,
         tls_key=tls_key,
+        cluster_state=getattr(args, "cluster_state", "off") == "watch",
     )
 
 

@@ -221,6 +221,11 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="threads per worker (default %(default)s)")
     parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_TIMEOUT, metavar="SECONDS",
                         help="after SIGTERM, how long in-flight requests may take (default %(default)s)")
+    parser.add_argument("--cluster-state", choices=("off", "watch"), default=None,
+                        help="watch: each worker caches what runs in the cluster (list + watch) and checks "
+                             "conflicts against it; overrides webhook.cluster-state of the config")
+    parser.add_argument("--kubeconfig", metavar="FILE",
+                        help="for --cluster-state watch outside a cluster (default: the pod's service account)")
     parser.set_defaults(func=cmd_serve)
     return parser
 
@@ -244,10 +249,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Fail fast, with a message, on what would otherwise make every worker die at boot.
     try:
-        load_config(Path(args.config) if args.config else None, set(rules_by_id()))
+        config = load_config(Path(args.config) if args.config else None, set(rules_by_id()))
     except ConfigError as err:
         print(f"kexlint: error: {err}", file=sys.stderr)
         return 2
+    if (args.cluster_state or config.webhook.get("cluster-state")) == "watch":
+        from kexlint.cluster import ClusterError, connect
+
+        try:
+            connect(args.kubeconfig).close()  # a missing extra or kubeconfig, not an unreachable API
+        except ClusterError as err:
+            print(f"kexlint: error: --cluster-state watch: {err}", file=sys.stderr)
+            return 2
     try:
         probe = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         probe.load_cert_chain(args.cert, args.key)
@@ -260,8 +273,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .app import configure_logging, create_app
 
         configure_logging()
-        server = build_server(lambda: create_app(args.config), gunicorn_options(args),
-                              lambda: CertificateReloader(args.cert, args.key))
+        server = build_server(lambda: create_app(args.config, args.cluster_state, args.kubeconfig),
+                              gunicorn_options(args), lambda: CertificateReloader(args.cert, args.key))
         server.run()
     finally:
         cleanup()
