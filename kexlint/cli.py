@@ -18,6 +18,7 @@ from .config import (
     parse_kube_version,
     parse_port_range,
 )
+from .context import ContextError, add_context_arguments, use_context
 from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, expand_paths
@@ -61,6 +62,7 @@ def _lint_parser() -> argparse.ArgumentParser:
                         help="refuse files larger than this many MiB (default %(default)g)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
+    add_context_arguments(parser)
     return parser
 
 
@@ -106,7 +108,10 @@ def run_lint(argv: list[str]) -> int:
     config = resolve_config(args)
     engine = Engine(builtin_rules(), config)
     linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20), track_objects=args.format == "junit")
-    stdin = sys.stdin.buffer if STDIN in args.paths else None
+    if STDIN in args.paths and STDIN in args.context:
+        raise UsageError("stdin (-) can be either a PATH or a --context, not both")
+    stdin = sys.stdin.buffer if STDIN in args.paths or STDIN in args.context else None
+    linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
     for item in expand_paths(args.paths):
         if isinstance(item, str):
             linter.lint_path(item, stdin, args.stdin_filename)
@@ -180,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         command = COMMANDS[argv.pop(0)]
     try:
         return command(argv)
-    except (UsageError, ConfigError, RuleFileError) as err:
+    except (UsageError, ConfigError, RuleFileError, ContextError) as err:
         print(f"kexlint: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
