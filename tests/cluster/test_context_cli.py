@@ -70,6 +70,10 @@ def test_re_applying_what_runs_is_no_conflict(fake_api, run_cli, tmp_path):
     same = write(tmp_path, "same.yaml", daemonset("node-exporter"))
     code, out, err = lint(run_cli, same, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
     assert code == 0 and conflicts(out) == [], err
+    # Moved off 9100 in the same change that adds another exporter on 9100: the old port is gone.
+    moved = write(tmp_path, "moved.yaml", daemonset("node-exporter", port=9101), daemonset("new-exporter"))
+    code, out, err = lint(run_cli, moved, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 0 and conflicts(out) == [], err
 
 
 def test_controller_owned_pods_are_not_counted_again(fake_api, run_cli, tmp_path):
