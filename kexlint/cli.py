@@ -26,7 +26,7 @@ from .loader import MAX_FILE_BYTES
 from .registry import RuleFileError, builtin_rules, rules_by_id
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix")
+SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix", "audit")
 
 
 class UsageError(Exception):
@@ -39,7 +39,7 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kexlint",
         description="Lint Kubernetes manifests for risky or broken pod exposure: hostNetwork, hostPort, "
-                    "NodePort, LoadBalancer, Ingress. Other commands: kexlint rules | explain RULE | "
+                    "NodePort, LoadBalancer, Ingress. Other commands: kexlint audit | rules | explain RULE | "
                     "fix FILE | webhook …",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
@@ -174,7 +174,13 @@ def run_fix(argv: list[str]) -> int:
     return run(argv)
 
 
-COMMANDS = {"lint": run_lint, "rules": run_rules, "explain": run_explain, "webhook": run_webhook,
+def run_audit(argv: list[str]) -> int:
+    from .audit import run
+
+    return run(argv)
+
+
+COMMANDS = {"audit": run_audit, "lint": run_lint, "rules": run_rules, "explain": run_explain, "webhook": run_webhook,
             "fix": run_fix}
 
 
