@@ -19,11 +19,14 @@ SUPPRESS_PREFIX = "ignore.kexlint.io/"
 class RuleCrash(Exception):
     """A rule raised: a bug in kexlint, reported with the rule and object instead of a traceback."""
 
-    def __init__(self, rule: str, ref: ObjectRef, error: BaseException) -> None:
-        super().__init__(f"rule {rule} failed on {ref}: {type(error).__name__}: {error}")
+    def __init__(self, rule: str, ref: ObjectRef | None, error: BaseException,
+                 findings: list[Finding] | None = None) -> None:
+        subject = str(ref) if ref is not None else "the linted set"
+        super().__init__(f"rule {rule} failed on {subject}: {type(error).__name__}: {error}")
         self.rule = rule
         self.ref = ref
         self.error = error
+        self.findings = findings or []  # what the other rules concluded (finish() goes on past a crash)
 
 
 @dataclass(frozen=True)
@@ -313,12 +316,19 @@ class Run:
 
     def finish(self) -> list[Finding]:
         findings = []
+        crash: RuleCrash | None = None
         actives = {active.rule.id: active for active in self.engine.active}
-        for rule_id, groups in self.facts.by_rule.items():
-            active = actives[rule_id]
+        for rule_id, active in actives.items():
+            if not active.rule.is_collector:
+                continue
+            groups = self.facts.by_rule.get(rule_id, {})
             module = active.rule.module
-            conflicts: Iterable[Conflict] = module.conclude(  # type: ignore[union-attr]
-                self._settled(groups), active.params, self.engine.settings)
+            try:
+                conflicts: list[Conflict] = list(module.conclude(  # type: ignore[union-attr]
+                    self._settled(groups), active.params, self.engine.settings))
+            except Exception as err:  # noqa: BLE001 - reported as the rule's bug; the other rules go on
+                crash = crash or RuleCrash(rule_id, None, err)
+                continue
             for conflict in conflicts:
                 if conflict.place.context:
                     continue
@@ -326,4 +336,7 @@ class Run:
                 findings.append(Finding(rule_id, active.level, conflict.message, active.rule.fix,
                                         source, line, column, path, ref, suppressed,
                                         related=(conflict.related,) if conflict.related else ()))
+        if crash is not None:
+            crash.findings = findings
+            raise crash
         return findings

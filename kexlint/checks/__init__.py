@@ -61,6 +61,7 @@ class Conflict:
     place: Place
     message: str
     related: str = ""  # where the other side is, "file:line"
+    level: str | None = None  # overrides the rule's default level, as Hit.level does
 
 
 def is_int(value: object) -> bool:
