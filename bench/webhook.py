@@ -13,6 +13,10 @@ the most the server does, and by Little's law the mean latency is then clients /
 sends what users write), and latency counts from the scheduled send, so a server falling behind shows
 its queueing delay instead of slowing the clients down.
 
+With --cluster-state, a third server runs: kexlint with `--cluster-state watch` against a fake apiserver
+(tests/cluster/fakeapi.py) holding --cluster-pods Pods and --cluster-services Services (issue 9: a
+review's p99 with the cache on), e.g. `python bench/webhook.py --cluster-state --clients 32`.
+
 Targets (issue 5): p99 <= 10 ms at 32 clients, throughput >= 60% of the minimal endpoint.
 Clients and servers share the machine's CPUs: on a small machine the clients take a large share.
 """
@@ -98,17 +102,41 @@ def serve_minimal(args: argparse.Namespace) -> None:
     build_server(minimal_app, options, lambda: CertificateReloader(args.cert, args.key)).run()
 
 
+def fake_cluster(folder: Path, pods: int, services: int):
+    """A fake apiserver (tests/cluster/fakeapi.py) in this process with the bench_cache population."""
+    sys.path[:0] = [str(ROOT / "tests" / "cluster"), str(ROOT / "bench")]
+    from cluster_cache import pod, replicaset, service
+    from fakeapi import FakeAPI
+
+    from kexlint.cluster import KINDS
+    from kexlint.webhook.certs import generate_certs
+
+    api_dir = folder / "api"
+    generate_certs("kubernetes", "default", api_dir, sans=["127.0.0.1"])
+    api = FakeAPI(api_dir, folder / "kubeconfig")
+    owned = int(pods * 0.9)
+    for i in range(pods):
+        api.put(KINDS["Pod"], pod(i, i < owned))
+    for j in range((owned + 9) // 10):
+        api.put(KINDS["ReplicaSet"], replicaset(j))
+    for i in range(services):
+        api.put(KINDS["Service"], service(i))
+    api.events = {k: [] for k in api.events}
+    api.start()
+    return api
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start(command: list[str], port: int, cafile: Path, log: Path) -> subprocess.Popen:
+def start(command: list[str], port: int, cafile: Path, log: Path, wait: float = 30) -> subprocess.Popen:
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     context = ssl.create_default_context(cafile=str(cafile))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
@@ -220,6 +248,10 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int)
     parser.add_argument("--graceful-timeout", type=int, default=5)
+    parser.add_argument("--cluster-state", action="store_true",
+                        help="also run kexlint with --cluster-state watch against a fake apiserver")
+    parser.add_argument("--cluster-pods", type=int, default=50_000)
+    parser.add_argument("--cluster-services", type=int, default=10_000)
     args = parser.parse_args()
     if args.minimal_server:
         serve_minimal(args)
@@ -235,14 +267,22 @@ def main() -> int:
         common = ["--cert", str(cert), "--key", str(key), "--host", "127.0.0.1",
                   "--workers", str(args.workers), "--threads", str(args.threads), "--graceful-timeout", "5"]
         results: dict[str, dict[int, dict[str, float]]] = {}
-        for name in ("kexlint", "minimal"):
+        names = ["kexlint", "minimal"]
+        if args.cluster_state:
+            api = fake_cluster(folder, args.cluster_pods, args.cluster_services)
+            names.append("cluster")
+        for name in names:
             port = free_port()
             if name == "kexlint":
                 command = [sys.executable, "-m", "kexlint", "webhook", "serve", *common, "--port", str(port)]
+            elif name == "cluster":
+                command = [sys.executable, "-m", "kexlint", "webhook", "serve", *common, "--port", str(port),
+                           "--cluster-state", "watch", "--kubeconfig", str(api.kubeconfig)]
             else:
                 command = [sys.executable, __file__, "--minimal-server", *common, "--port", str(port)]
             # The review log goes to a file, as a log shipper would read it; not to this terminal.
-            server = start(command, port, cafile, folder / f"{name}.log")
+            # With the cache, /readyz waits for every worker's first full list.
+            server = start(command, port, cafile, folder / f"{name}.log", wait=600 if name == "cluster" else 30)
             try:
                 results[name] = {n: drive(port, cafile, n, args.seconds, args.warmup, args.rate) for n in levels}
             finally:
@@ -258,6 +298,9 @@ def main() -> int:
             print(f"{name:<8} {n:>7} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['p99']:>7.2f} "
                   f"{r['errors']:>6}")
     print()
+    if "cluster" in results:
+        print(f"cluster: kexlint --cluster-state watch, each worker caching {args.cluster_pods} Pods "
+              f"(90% controller-owned) and {args.cluster_services} NodePort Services from a fake apiserver\n")
     for n in levels:
         ratio = results["kexlint"][n]["rps"] / results["minimal"][n]["rps"]
         print(f"{n:>2} clients: kexlint throughput = {ratio:.0%} of minimal; kexlint p99 "

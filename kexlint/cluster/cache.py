@@ -81,6 +81,7 @@ class WatchCache:
         self._facts: dict[ObjectId, tuple[Any, ...]] = {}  # every object's facts
         self._index: dict[Hashable, dict[ObjectId, list[Any]]] = {}  # key → object → its facts with that key
         self._per_kind: dict[str, int] = {}  # objects with facts, per kind
+        self._fact_count = 0  # kept up to date: stats() runs on every change (the webhook's gauges)
         self._open: dict[str, Any] = {}  # the watch each thread reads, so stop() can close it
         self._was_stale = False
 
@@ -116,7 +117,7 @@ class WatchCache:
 
     def stats(self) -> CacheStats:
         with self._lock:
-            return CacheStats(objects=len(self._facts), facts=sum(len(f) for f in self._facts.values()),
+            return CacheStats(objects=len(self._facts), facts=self._fact_count,
                               keys=len(self._index),
                               kinds={k: KindStatus(**vars(s)) for k, s in self.status.items()})
 
@@ -273,6 +274,7 @@ class WatchCache:
 
     def _add(self, oid: ObjectId, facts: tuple[Any, ...]) -> None:
         self._facts[oid] = facts
+        self._fact_count += len(facts)
         self._per_kind[oid[0]] = self._per_kind.get(oid[0], 0) + 1
         for fact in facts:
             self._index.setdefault(fact.key, {}).setdefault(oid, []).append(fact)
@@ -281,6 +283,7 @@ class WatchCache:
         facts = self._facts.pop(oid, None)
         if facts is None:
             return
+        self._fact_count -= len(facts)
         self._per_kind[oid[0]] -= 1
         for fact in facts:
             by_object = self._index.get(fact.key)

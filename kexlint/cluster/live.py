@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..engine import Engine
 from ..findings import Finding
@@ -40,9 +39,9 @@ _TARGET_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Keyed:
-    """A fact as the cache stores it: the key qualified by its rule, so rules never share groups."""
+class Keyed(NamedTuple):
+    """A fact as the cache stores it: the key qualified by its rule, so rules never share groups.
+    A tuple, not a dataclass: one per live fact, and a tuple has no per-instance __dict__."""
 
     key: tuple[str, Hashable]  # (rule id, the fact's own key)
     fact: Any
@@ -123,6 +122,10 @@ class LiveState:
         listed) the object is checked alone and the note says so."""
         run = self.engine.run()
         findings = run.lint_object(obj)
+        if owned_by_watched(obj.value, self._kind_names):
+            # A controller's Pod (ReplicaSet, Job) is an instance of a workload already reviewed when
+            # it was applied; against the cluster it would conflict with its own owner.
+            return findings + run.finish(), ""
         keys = {(rule, fact.key) for rule, fact in _facts_of(run)}
         stale = self.stale
         if stale:

@@ -118,19 +118,23 @@ def test_gone_continue_restarts_the_list(fake_api, make_cache):
     assert ["continue" in q for q in lists] == [False, True, False, True]  # 4 pods, pages of 2
 
 
-def test_unreachable_api_is_stale_then_recovers_with_a_relist(fake_api, make_cache):
+def test_unreachable_api_is_stale_then_recovers_with_a_relist(fake_api, make_cache, caplog):
     cache = make_cache(kinds=(POD,))
     assert cache.wait_ready(20)
     fake_api.wait_for_watch()
+    caplog.set_level("INFO", logger="kexlint.cluster")
     fake_api.stop()
     wait_until(lambda: cache.stale, what="stale")
     assert cache.stale.startswith(f"cannot reach the Kubernetes API at {fake_api.server}")
+    stale_lines = [r.getMessage() for r in caplog.records if "stale" in r.getMessage()]
+    assert stale_lines == [f"cluster state is stale: {cache.stale}; reviews check objects alone until it is back"]
     # While it is away: a Pod goes and history is compacted, so the watch cannot resume.
     fake_api.put(POD, pod("while-away", "away"))
     fake_api.compact()
     fake_api.start()
     wait_until(lambda: not cache.stale and names(cache, "away") == ["while-away"], what="recovery")
     assert cache.stats().kinds["Pod"].lists == 2
+    assert "cluster state is current again" in [r.getMessage() for r in caplog.records]
 
 
 def test_never_reached_is_not_ready(fake_api, make_cache):

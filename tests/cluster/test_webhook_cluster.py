@@ -193,3 +193,12 @@ def test_forbidden_kind_is_skipped_the_rest_checked(fake_api, webhook):
     warnings = validate(client, daemonset_review())["warnings"]
     assert any("Pod default/bare (in the cluster)" in w for w in warnings)
     assert not any("node-exporter" in w for w in warnings)
+
+
+def test_a_controllers_new_pod_is_not_a_conflict_with_its_owner(fake_api, webhook):
+    owner = fake_api.put(DS, node_exporter())
+    client = webhook()
+    body = json.loads((DATA / "review-v1-pod-by-daemon-set-controller.json").read_text())
+    body["request"]["object"] = exporter_pod("node-4", owner["metadata"]["uid"])
+    response = validate(client, body)
+    assert not any("host-port-conflict" in w for w in response.get("warnings", [])), response
