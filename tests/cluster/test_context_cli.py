@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from kexlint.cluster import KINDS
+from kexlint.registry import builtin_rules
 
 DS, POD, RS, SVC = KINDS["DaemonSet"], KINDS["Pod"], KINDS["ReplicaSet"], KINDS["Service"]
 
@@ -60,8 +61,8 @@ def test_only_the_kinds_the_cross_object_rules_need_are_listed_page_by_page(fake
     assert len([1 for path, q in fake_api.requests if path == "/apis/apps/v1/daemonsets"]) >= 3  # paginated
     # With the cross-object rules off, nothing needs the cluster: nothing is listed.
     fake_api.requests.clear()
-    lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig),
-         "--disable", "host-port-conflict", "--disable", "node-port-conflict")
+    off = [arg for rule in builtin_rules() if rule.is_collector for arg in ("--disable", rule.id)]
+    lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig), *off)
     assert not fake_api.requests
 
 
