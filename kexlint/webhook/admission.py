@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kexlint.engine import Engine, RuleCrash
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
@@ -38,6 +38,12 @@ KNOWN_KINDS = frozenset((group, kind) for kind, group in BUILTIN_KIND_GROUPS.ite
 ALLOW, WARN, DENY, SKIP, INVALID, ERROR = "allow", "warn", "deny", "skip", "invalid", "error"
 
 
+class Context(Protocol):
+    """Live cluster state (kexlint.cluster.live.LiveState): findings against what already runs."""
+
+    def check(self, obj: K8sObject) -> tuple[list[Finding], str]: ...
+
+
 @dataclass(frozen=True)
 class Settings:
     """The `webhook:` section of .kexlint.yaml."""
@@ -46,6 +52,8 @@ class Settings:
     deny_level: str = "error"
     failure_mode: str = "allow"  # what a rule crash answers: allow (with a warning) | deny
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    cluster_state: str = "off"  # watch: keep a cache of what runs and check conflicts against it
+    cluster_conflict_level: str = "warning"  # level of conflicts with live objects (they were there first)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
@@ -54,6 +62,8 @@ class Settings:
             deny_level=section.get("deny-level", cls.deny_level),
             failure_mode=section.get("failure-mode", cls.failure_mode),
             max_request_bytes=int(section.get("max-request-bytes", cls.max_request_bytes)),
+            cluster_state=section.get("cluster-state", cls.cluster_state),
+            cluster_conflict_level=section.get("cluster-conflict-level", cls.cluster_conflict_level),
         )
 
 
@@ -89,7 +99,7 @@ class BadRequest(Exception):
         self.status = status
 
 
-def handle(raw: bytes, engine: Engine, settings: Settings) -> Outcome:
+def handle(raw: bytes, engine: Engine, settings: Settings, context: Context | None = None) -> Outcome:
     """Raw request body → outcome; every failure is an answer, never an exception."""
     if len(raw) > settings.max_request_bytes:
         return _bad(413, f"request body is {len(raw)} bytes, over the limit of {settings.max_request_bytes}")
@@ -101,16 +111,16 @@ def handle(raw: bytes, engine: Engine, settings: Settings) -> Outcome:
         # json's C decoder stops at ~1000 levels by raising, not with a ValueError; the apiserver
         # itself refuses objects nested that deep, so this is a crafted body.
         return _bad(400, "request body is nested too deeply")
-    return review_outcome(body, engine, settings)
+    return review_outcome(body, engine, settings, context)
 
 
-def review(body: Any, engine: Engine, settings: Settings) -> tuple[int, dict[str, Any]]:
+def review(body: Any, engine: Engine, settings: Settings, context: Context | None = None) -> tuple[int, dict[str, Any]]:
     """The AdmissionReview body (parsed JSON) → (HTTP status, response body)."""
-    outcome = review_outcome(body, engine, settings)
+    outcome = review_outcome(body, engine, settings, context)
     return outcome.status, outcome.body
 
 
-def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
+def review_outcome(body: Any, engine: Engine, settings: Settings, context: Context | None = None) -> Outcome:
     try:
         request, api_version = _request(body)
     except BadRequest as err:
@@ -138,10 +148,19 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
         outcome.verdict = SKIP
         return answer({"allowed": True})
 
+    def check(value: dict[str, Any]) -> list[Finding]:
+        if context is None:
+            return engine.check_object(_as_object(value, gvk, request))
+        found, note = context.check(_as_object(value, gvk, request))
+        if note:
+            notes.add(note)
+        return found
+
+    notes: set[str] = set()
     try:
-        findings = _active(engine.check_object(_as_object(obj, gvk, request)))
-        previous = _active(engine.check_object(_as_object(old, gvk, request))) if (
-            operation == "UPDATE" and old is not None) else []
+        findings = _active(check(obj))
+        # The old object is checked the same way, so a conflict that was already there is not new.
+        previous = _active(check(old)) if operation == "UPDATE" and old is not None else []
     except Exception as err:  # noqa: BLE001 - a kexlint bug must become an answer, not a 500 or a timeout
         outcome.error = f"{type(err).__name__}: {err}"
         outcome.verdict = ERROR
@@ -166,7 +185,7 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
             warned.append((finding, pre_existing))
 
     response: dict[str, Any] = {"allowed": not denied}
-    warnings = _warnings(warned)
+    warnings = _warnings(warned) + [_clip(f"kexlint: {note}") for note in sorted(notes)]
     if warnings:
         response["warnings"] = warnings
     audit = {}
