@@ -16,7 +16,7 @@ from ..loader import Pointer
 class Settings:
     """Cluster facts the rules depend on."""
 
-    kube_version: tuple[int, int] = (1, 36)
+    kube_version: tuple[int, int] = (1, 37)  # config.DEFAULT_KUBE_VERSION (checks must not import config)
     node_port_range: tuple[int, int] = (30000, 32767)
 
 
