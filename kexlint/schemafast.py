@@ -57,6 +57,8 @@ def equal(one: Any, two: Any) -> bool:
 
 def compile_schema(schema: Any) -> Check | None:
     """The schema as a function value → errors, or None when it uses anything not handled here."""
+    if schema is False:
+        return lambda value: iter((((), value),))
     try:
         return _compile(schema)
     except Unsupported:
@@ -70,9 +72,8 @@ def _nothing(value: Any) -> Iterator[Error]:
 def _compile(schema: Any) -> Check:
     if schema is True:
         return _nothing
-    if schema is False:
-        return lambda value: iter((((), value),))
     if not isinstance(schema, dict):
+        # A nested `false` included: jsonschema reports its error without the path below (4.26).
         raise Unsupported
     parts = [_keyword(key, sub, schema) for key, sub in schema.items() if key not in _ANNOTATIONS]
     parts = [p for p in parts if p is not None]

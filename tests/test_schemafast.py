@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -116,6 +116,8 @@ SCHEMAS = st.recursive(
 @settings(max_examples=600, deadline=None)
 @given(schema=SCHEMAS, value=VALUES)
 def test_generated_schemas_agree(schema: Any, value: Any) -> None:
+    # Shapes it declines (a nested `false`) go to jsonschema, so only compiled ones are compared.
+    assume(compile_schema(schema) is not None)
     assert same(fast(schema, value), reference(schema, value))
 
 
