@@ -83,12 +83,12 @@ def test_warnings(server):
 
 
 def test_update_against_old_object(server):
-    old = deployment(host_network=True)
-    allowed = server.review(admission_review("UPDATE", deployment(host_network=True, replicas=9), old))
+    old = deployment(host_port=8080)
+    allowed = server.review(admission_review("UPDATE", deployment(host_port=8080, replicas=9), old))
     assert allowed["allowed"] is True and "pre-existing" in allowed["warnings"][0]
     denied = server.review(admission_review("UPDATE", deployment(host_network=True, host_port=8080), old))
     assert denied["allowed"] is False
-    assert "host-port:" in denied["status"]["message"] and "host-network:" not in denied["status"]["message"]
+    assert "host-network:" in denied["status"]["message"] and "host-port:" not in denied["status"]["message"]
 
 
 def test_delete_v1beta1_dry_run_generate_name_and_suppression(server):
