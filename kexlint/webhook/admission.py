@@ -59,6 +59,8 @@ DEFAULT_TRUSTED_CONTROLLERS = (
 REFUSED_PREFIX_BYTES = 64 * 1024
 _PREFIX_API_VERSION = re.compile(rb'"apiVersion"\s*:\s*"(admission\.k8s\.io/v1(?:beta1)?)"')
 _PREFIX_UID = re.compile(rb'"request"\s*:\s*\{\s*"uid"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"')
+# What Engine appends to the last finding a rule may build in one object.
+_CAPPED = re.compile(r" \(\.\.\. and [\d,]+ more\)$")
 # Longest kind/namespace/name a log line carries: Kubernetes names are at most 253 characters.
 MAX_IDENTITY_CHARS = 253
 
@@ -298,12 +300,19 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
         outcome.trusted = username
 
     old_exposure = _exposure(old_object) if old_object is not None else None
+    new_exposure = _exposure(new_object) if old_exposure is not None else None
     existing = {_key(f, old) for f in previous}
     threshold = LEVEL_RANK[settings.deny_level]
     denied: list[tuple[Finding, str]] = []  # (finding, the exposure it adds, when known)
     warned: list[tuple[Finding, str]] = []  # (finding, why it did not deny: a marker)
     for finding in outcome.findings:
         added = _added_exposure(finding, obj, old_exposure)
+        category = _EXPOSURE_OF_RULE.get(finding.rule)
+        if (category and old_exposure is not None and new_exposure is not None
+                and _CAPPED.search(finding.message)):
+            # The engine stopped building this rule's findings at its cap: whatever the object adds
+            # beyond it has no finding of its own, so the capped one answers for all of it.
+            added = sorted(_show_fact(category, f) for f in new_exposure[category] - old_exposure[category])
         pre_existing = (not added) if added is not None else _key(finding, obj) in existing
         if old_object is None:
             pre_existing = False

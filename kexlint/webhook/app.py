@@ -23,7 +23,7 @@ from kexlint.engine import Engine
 from kexlint.registry import builtin_rules, rules_by_id
 
 from . import metrics
-from .admission import INVALID, Outcome, Settings, handle
+from .admission import REFUSED_PREFIX_BYTES, Outcome, Settings, handle, refused
 
 LOGGER = "kexlint.webhook"
 EXTENSION = "kexlint"
@@ -132,9 +132,10 @@ def _review(state: State) -> Outcome:
     limit = state.settings.max_request_bytes
     length = request.content_length
     if length is not None and length > limit:
-        # Refused before reading: a client cannot make us buffer more than the limit.
-        return Outcome(413, {"error": f"request body is {length} bytes, over the limit of {limit}", "code": 413},
-                       INVALID, error="body too large")
+        # Refused before reading all of it: a client cannot make us buffer more than the limit. The
+        # start of the body still names the review's uid, so the answer can be an AdmissionReview.
+        prefix = request.stream.read(min(REFUSED_PREFIX_BYTES, limit))
+        return refused(prefix, 413, f"request body is {length} bytes, over the limit of {limit}", state.settings)
     raw = request.stream.read(limit + 1)  # chunked bodies have no Content-Length
     return handle(raw, state.engine, state.settings)
 

@@ -24,8 +24,8 @@ SUPPRESSED = {"ignore.kexlint.io/host-network": "node exporter reads the node's 
 def lint(tmp_path, obj: dict) -> subprocess.CompletedProcess:
     path = tmp_path / "object.json"
     path.write_text(json.dumps(obj))
-    return subprocess.run([sys.executable, "-m", "kexlint", "--no-config", "--show-suppressed", "-f", "json", str(path)], env=ENV,
-                          cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "kexlint", "--no-config", "--show-suppressed", "-f", "json",
+                           str(path)], env=ENV, cwd=ROOT, capture_output=True, text=True)
 
 
 def test_defaulted_host_ports_under_host_network_are_one_host_network_finding():
