@@ -513,6 +513,8 @@ def _added_exposure(finding: Finding, obj: Mapping[str, Any], old: dict[str, set
         facts = {(value, parent.get("protocol") or "TCP")}
     elif category == "external-ip" and isinstance(value, list):
         facts = {_ip(ip) for ip in value}
+    elif category == "external-ip" and isinstance(value, str):  # one finding per address
+        facts = {_ip(value)}
     else:
         return None
     added = facts - (old[category] if old is not None else set())
@@ -661,7 +663,7 @@ def _deny_message(denied: list[tuple[Finding, str]], refused: Mapping[str, str],
     lines = [f"kexlint: {ref} has {count}:"]
     for finding, added in denied:
         line = f"- {_line(finding)}"
-        if added and finding.rule == "external-ips":
+        if added and finding.rule == "external-ips" and isinstance(finding.path[-1], str):
             line += f" (new: {added})"
         if finding.rule in refused:
             line += f" (annotation {SUPPRESS_PREFIX}{finding.rule} not honoured: {refused[finding.rule]})"
