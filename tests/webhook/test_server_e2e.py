@@ -108,7 +108,11 @@ def test_delete_v1beta1_dry_run_generate_name_and_suppression(server):
         assert response["status"]["message"].startswith("kexlint: Pod team-a/web- has 1 violation")
         quiet = pod(host_network=True, annotations={"ignore.kexlint.io/host-network": "CNI"})
         body = admission_review("CREATE", quiet)
-        assert server.review(body, conn) == {"uid": body["request"]["uid"], "allowed": True}
+        suppressed = server.review(body, conn)
+        assert suppressed["allowed"] is True and "status" not in suppressed
+        # Still reported to the client and the audit log.
+        assert suppressed["warnings"][0].startswith("kexlint host-network (suppressed: annotation: CNI): ")
+        assert suppressed["auditAnnotations"] == {"suppressed": '{"host-network":"annotation: CNI"}'}
     finally:
         conn.close()
 
@@ -228,3 +232,15 @@ def test_sigterm_lets_the_request_in_flight_finish(certs, tmp_path):
         assert slow.process.wait(timeout=15) == 0
     finally:
         slow.stop()
+
+
+def test_oversized_review_is_answered_as_a_review_over_tls(server):
+    """Over the limit (65536 here): the client still gets an AdmissionReview with its uid and the
+    failure-mode verdict (allow, with a warning), not a bare 413 that failurePolicy would decide."""
+    body = admission_review("CREATE", pod(host_network=True, annotations={"pad": "x" * 70000}))
+    status, answer, _ = server.call("POST", "/validate", json.dumps(body).encode())
+    assert status == 200 and answer["kind"] == "AdmissionReview"
+    response = answer["response"]
+    assert response["uid"] == body["request"]["uid"] and response["allowed"] is True
+    assert "over the limit of 65536" in response["warnings"][0]
+    assert "failure-mode allow" in response["warnings"][0]
