@@ -18,6 +18,7 @@ from .config import (
     parse_kube_version,
     parse_port_range,
 )
+from .context import ContextError, add_context_arguments, use_context
 from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, expand_paths
@@ -25,7 +26,7 @@ from .loader import MAX_FILE_BYTES
 from .registry import RuleFileError, builtin_rules, rules_by_id
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix")
+SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix", "audit")
 
 
 class UsageError(Exception):
@@ -38,7 +39,7 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kexlint",
         description="Lint Kubernetes manifests for risky or broken pod exposure: hostNetwork, hostPort, "
-                    "NodePort, LoadBalancer, Ingress. Other commands: kexlint rules | explain RULE | "
+                    "NodePort, LoadBalancer, Ingress. Other commands: kexlint audit | rules | explain RULE | "
                     "fix FILE | webhook …",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
@@ -61,6 +62,7 @@ def _lint_parser() -> argparse.ArgumentParser:
                         help="refuse files larger than this many MiB (default %(default)g)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
+    add_context_arguments(parser)
     return parser
 
 
@@ -106,7 +108,10 @@ def run_lint(argv: list[str]) -> int:
     config = resolve_config(args)
     engine = Engine(builtin_rules(), config)
     linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20), track_objects=args.format == "junit")
-    stdin = sys.stdin.buffer if STDIN in args.paths else None
+    if STDIN in args.paths and STDIN in args.context:
+        raise UsageError("stdin (-) can be either a PATH or a --context, not both")
+    stdin = sys.stdin.buffer if STDIN in args.paths or STDIN in args.context else None
+    linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
     for item in expand_paths(args.paths):
         if isinstance(item, str):
             linter.lint_path(item, stdin, args.stdin_filename)
@@ -169,7 +174,13 @@ def run_fix(argv: list[str]) -> int:
     return run(argv)
 
 
-COMMANDS = {"lint": run_lint, "rules": run_rules, "explain": run_explain, "webhook": run_webhook,
+def run_audit(argv: list[str]) -> int:
+    from .audit import run
+
+    return run(argv)
+
+
+COMMANDS = {"audit": run_audit, "lint": run_lint, "rules": run_rules, "explain": run_explain, "webhook": run_webhook,
             "fix": run_fix}
 
 
@@ -180,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         command = COMMANDS[argv.pop(0)]
     try:
         return command(argv)
-    except (UsageError, ConfigError, RuleFileError) as err:
+    except (UsageError, ConfigError, RuleFileError, ContextError) as err:
         print(f"kexlint: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -381,7 +381,9 @@ class Run:
                 if conflict.place.context:
                     continue
                 _, source, line, column, path, ref, suppressed = conflict.place.token  # type: ignore[misc]
-                findings.append(Finding(rule_id, active.level, conflict.message, active.rule.fix,
+                # A conclusion may set its own level (as a Hit may), unless the config forces one.
+                level = active.level if active.level_forced or conflict.level is None else conflict.level
+                findings.append(Finding(rule_id, level, conflict.message, active.rule.fix,
                                         source, line, column, path, ref, suppressed,
                                         related=(conflict.related,) if conflict.related else ()))
         if crash is not None:

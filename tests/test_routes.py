@@ -233,3 +233,14 @@ def test_host_and_path_matching_as_the_specs_define_them() -> None:
     assert clash(https, Listener("b", 443, "TCP", ""))
     assert clash(Listener("a", 80, "HTTP", ""), Listener("b", 80, "HTTPS", "x.example.com"))
     assert not clash(Listener("a", 53, "UDP", ""), Listener("b", 53, "TCP", ""))
+
+
+def test_a_conclusion_sets_its_own_level_unless_the_config_forces_one() -> None:
+    """service-target-port: a missing port name is an error, an undeclared number only info."""
+    fixture = Path(__file__).parent / "fixtures" / "rules" / "service-target-port" / "fail.yaml"
+    for config, numeric in (({}, "info"), ({"rules": {"service-target-port": "warning"}}, "warning")):
+        linter = Linter(Engine(builtin_rules(), parse_config(config, "-", set(rules_by_id()))))
+        linter.lint_path(str(fixture))
+        levels = {f.line: f.level for f in linter.finish().findings if f.rule == "service-target-port"}
+        named = "error" if not config else "warning"
+        assert levels == {27: named, 33: numeric, 35: numeric, 38: named}, levels

@@ -97,6 +97,10 @@ def _result(finding: Finding, index: dict[str, int], report: Report) -> dict[str
             "logicalLocations": [{"fullyQualifiedName": f"{finding.object}{finding.pointer}",
                                   "kind": "object"}],
         }]
+    else:
+        # Read from a cluster, not a file: the object and field are the only place there is.
+        result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": f"{finding.object}{finding.pointer}",
+                                                      "kind": "object"}]}]
     if finding.suppressed is not None:
         kind = "inSource" if finding.suppressed.startswith("annotation") else "external"
         result["suppressions"] = [{"kind": kind, "justification": finding.suppressed}]

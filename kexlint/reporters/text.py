@@ -20,8 +20,12 @@ def _finding(finding: Finding, color: bool) -> list[str]:
     level = finding.level
     if color:
         level = f"{_COLORS.get(level, '')}{level}{_RESET}"
-    where = _where(finding.file, finding.line, finding.column, finding.pointer)
-    lines = [f"{where}: {level} {finding.rule} {finding.message} ({finding.object})"]
+    if finding.file is None:
+        # No file (kexlint audit reads the cluster): the object and field name the place.
+        lines = [f"{finding.object} {finding.pointer or '/'}: {level} {finding.rule} {finding.message}"]
+    else:
+        where = _where(finding.file, finding.line, finding.column, finding.pointer)
+        lines = [f"{where}: {level} {finding.rule} {finding.message} ({finding.object})"]
     if finding.suppressed is not None:
         lines[0] += f" [suppressed: {finding.suppressed}]"
     fix = f"  fix: {finding.fix}"

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from kexlint.checks import is_int
 from kexlint.checks.ports import container_ports
@@ -106,6 +106,12 @@ class SuppressionPolicy:
                f"{username or 'an anonymous user'} in {'namespace ' + namespace if namespace else 'no namespace'}"
 
 
+class Context(Protocol):
+    """Live cluster state (kexlint.cluster.live.LiveState): findings against what already runs."""
+
+    def check(self, obj: K8sObject) -> tuple[list[Finding], str]: ...
+
+
 @dataclass(frozen=True)
 class Settings:
     """The `webhook:` section of .kexlint.yaml."""
@@ -118,6 +124,8 @@ class Settings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     trusted_controllers: tuple[str, ...] = DEFAULT_TRUSTED_CONTROLLERS
     suppression: SuppressionPolicy = SuppressionPolicy()
+    cluster_state: str = "off"  # watch: keep a cache of what runs and check conflicts against it
+    cluster_conflict_level: str = "warning"  # level of conflicts with live objects (they were there first)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
@@ -128,6 +136,8 @@ class Settings:
             max_request_bytes=int(section.get("max-request-bytes", cls.max_request_bytes)),
             trusted_controllers=tuple(section.get("trusted-controllers", DEFAULT_TRUSTED_CONTROLLERS)),
             suppression=SuppressionPolicy.from_config(section.get("suppression") or {}),
+            cluster_state=section.get("cluster-state", cls.cluster_state),
+            cluster_conflict_level=section.get("cluster-conflict-level", cls.cluster_conflict_level),
         )
 
     def trusts(self, username: str) -> bool:
@@ -178,7 +188,7 @@ class BadRequest(Exception):
         self.api_version = api_version
 
 
-def handle(raw: bytes, engine: Engine, settings: Settings) -> Outcome:
+def handle(raw: bytes, engine: Engine, settings: Settings, context: Context | None = None) -> Outcome:
     """Raw request body → outcome; every failure is an answer, never an exception."""
     if len(raw) > settings.max_request_bytes:
         return refused(raw[:REFUSED_PREFIX_BYTES], 413, f"request body is over the limit of "
@@ -191,7 +201,7 @@ def handle(raw: bytes, engine: Engine, settings: Settings) -> Outcome:
         # json's C decoder stops at ~1000 levels by raising, not with a ValueError; the apiserver
         # itself refuses objects nested that deep, so this is a crafted body.
         return refused(raw[:REFUSED_PREFIX_BYTES], 400, "request body is nested too deeply", settings)
-    return review_outcome(body, engine, settings)
+    return review_outcome(body, engine, settings, context)
 
 
 def refused(prefix: bytes, status: int, message: str, settings: Settings) -> Outcome:
@@ -220,13 +230,14 @@ def _failure(status: int, message: str, uid: str, api_version: str, settings: Se
     return Outcome(200, body, INVALID, uid=uid, error=_clip(message, 1024))
 
 
-def review(body: Any, engine: Engine, settings: Settings) -> tuple[int, dict[str, Any]]:
+def review(body: Any, engine: Engine, settings: Settings, context: Context | None = None
+           ) -> tuple[int, dict[str, Any]]:
     """The AdmissionReview body (parsed JSON) → (HTTP status, response body)."""
-    outcome = review_outcome(body, engine, settings)
+    outcome = review_outcome(body, engine, settings, context)
     return outcome.status, outcome.body
 
 
-def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
+def review_outcome(body: Any, engine: Engine, settings: Settings, context: Context | None = None) -> Outcome:
     try:
         request, api_version = _request(body)
     except BadRequest as err:
@@ -271,11 +282,21 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
     if outcome.dry_run and _is_service(gvk):
         obj = _without_dry_run_placeholders(obj)
 
+    def check(value: dict[str, Any]) -> list[Finding]:
+        if context is None:
+            return engine.check_object(_as_object(value, gvk, request))
+        found, note = context.check(_as_object(value, gvk, request))
+        if note:
+            notes.add(note)
+        return found
+
+    notes: set[str] = set()
     try:
         new_object = _as_object(obj, gvk, request)
-        findings = engine.check_object(new_object)
+        findings = check(obj)
         old_object = _as_object(old, gvk, request) if operation == "UPDATE" and old is not None else None
-        previous = engine.check_object(old_object) if old_object is not None else []
+        # The old object is checked the same way, so a conflict that was already there is not new.
+        previous = check(old) if old_object is not None and old is not None else []
     except Exception as err:  # noqa: BLE001 - a kexlint bug must become an answer, not a 500 or a timeout
         outcome.error = f"{type(err).__name__}: {err}"
         outcome.verdict = ERROR
@@ -327,7 +348,7 @@ def review_outcome(body: Any, engine: Engine, settings: Settings) -> Outcome:
     warned += [(f, f" (suppressed: {f.suppressed})") for f in outcome.suppressed]
 
     response: dict[str, Any] = {"allowed": not denied}
-    warnings = _warnings(warned)
+    warnings = _warnings(warned) + [_clip(f"kexlint: {note}") for note in sorted(notes)]
     if warnings:
         response["warnings"] = warnings
     audit = {}

@@ -1,4 +1,6 @@
-"""The Flask app: /validate, /healthz, /readyz, /metrics. HTTP adaptation only; decisions live in admission.
+"""The Flask app: /validate, /healthz, /readyz. HTTP adaptation only; decisions live in admission.
+
+/metrics is not here: `kexlint webhook serve` serves it on its own plain-HTTP port (serve.py).
 
 One JSON log line per review (uid, kind, namespace/name, operation, verdict, rules, duration_ms) so the
 webhook's decisions can be searched next to the apiserver's audit log, which carries the same uid.
@@ -41,10 +43,12 @@ class State:
     rules: int
     certificate: str | None = None  # description of the loaded serving certificate
     delay: float = 0.0
+    live: Any = None  # kexlint.cluster.live.LiveState with webhook.cluster-state: watch
 
     @property
     def ready(self) -> bool:
-        return self.rules > 0 and self.certificate is not None
+        # With a cluster cache, not before its first full list: until then conflicts go unchecked.
+        return self.rules > 0 and self.certificate is not None and (self.live is None or self.live.ready)
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,21 +74,41 @@ def configure_logging(level: int = logging.INFO) -> logging.Logger:
     return logger
 
 
-def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
-    """The webhook app for a .kexlint.yaml (None: built-in defaults). Raises ConfigError on a bad config."""
+def create_app(config_path: str | os.PathLike[str] | None = None, cluster_state: str | None = None,
+               kubeconfig: str | None = None, cache_options: dict[str, Any] | None = None) -> Flask:
+    """The webhook app for a .kexlint.yaml (None: built-in defaults). Raises ConfigError on a bad config.
+
+    ``cluster_state`` ("off"/"watch") overrides the config's ``webhook.cluster-state``; with "watch"
+    this process starts its watch cache (gunicorn calls this in each worker, after the fork)."""
     config = load_config(Path(config_path) if config_path else None, set(rules_by_id()))
     engine = Engine(builtin_rules(), config)
-    state = State(engine, Settings.from_config(config.webhook), rules=len(engine.active))
+    settings = Settings.from_config(config.webhook)
+    state = State(engine, settings, rules=len(engine.active))
     delay = os.environ.get(TEST_DELAY_ENV)
     if delay:
         state.delay = int(delay) / 1000
     log = configure_logging()
+    if (cluster_state or settings.cluster_state) == "watch":
+        from kexlint.cluster.live import LiveState, connect_for
+
+        def changed(cache: Any) -> None:
+            stats = cache.stats()
+            metrics.cluster_state(bool(cache.stale), stats.objects, stats.facts)
+
+        state.live = LiveState(engine, conflict_level=settings.cluster_conflict_level).watch(
+            connect_for(kubeconfig, None), logger=log.getChild("cluster"), on_change=changed,
+            **(cache_options or {}))
+        metrics.cluster_state(True, 0, 0)
 
     app = Flask("kexlint.webhook")
     app.extensions[EXTENSION] = state
 
     @app.post("/validate")
     def validate() -> Response:
+        if _client_verified() is False:
+            # --client-ca: only a client with a certificate from that CA (the apiserver) may ask.
+            return _json({"error": "a client certificate signed by the webhook's client CA is required",
+                          "code": 403}, 403)
         start = time.perf_counter()
         outcome = _review(state)
         if state.delay:
@@ -102,11 +126,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
     @app.get("/readyz")
     def readyz() -> Response:
         body = {"rules": state.rules, "certificate": state.certificate, "ready": state.ready}
+        if state.live is not None:
+            body["clusterState"] = state.live.stale or "current"
         return _json(body, 200 if state.ready else 503)
-
-    @app.get("/metrics")
-    def metrics_text() -> Response:
-        return Response(metrics.exposition(), 200, content_type=metrics.CONTENT_TYPE)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
@@ -119,6 +141,11 @@ def create_app(config_path: str | os.PathLike[str] | None = None) -> Flask:
         return _json({"error": "internal error", "code": 500}, 500)
 
     return app
+
+
+def _client_verified() -> bool | None:
+    worker = sys.modules.get("kexlint.webhook.worker")  # loaded only under `webhook serve`
+    return worker.client_verified() if worker is not None else None
 
 
 def set_certificate(app: Flask, description: str | None) -> None:
@@ -137,7 +164,7 @@ def _review(state: State) -> Outcome:
         prefix = request.stream.read(min(REFUSED_PREFIX_BYTES, limit))
         return refused(prefix, 413, f"request body is {length} bytes, over the limit of {limit}", state.settings)
     raw = request.stream.read(limit + 1)  # chunked bodies have no Content-Length
-    return handle(raw, state.engine, state.settings)
+    return handle(raw, state.engine, state.settings, state.live)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

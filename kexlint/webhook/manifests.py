@@ -1,8 +1,14 @@
 """Manifests that install kexlint as a validating admission webhook (``kexlint webhook manifests``).
 
 Objects are plain Python dicts dumped with PyYAML's safe dumper, so what we print is exactly what we
-test, and the kustomize base in ``webhook/kustomize`` is this module's output written to files
-(``--output-dir``); a test fails when the two drift apart.
+test. This module is the one source of truth for the objects: the Helm chart in ``webhook/chart``
+renders the same objects by default (a test compares them), and ``--output-dir`` writes them as a
+kustomize base with the user's image (no base is kept in the repository: it would be a third copy,
+and one with a placeholder image).
+
+There is no default image: an image named after the version alone exists in no registry, so the
+apiserver would pull nothing and, with failurePolicy Fail, block every matching request. Build and
+push ``webhook/Dockerfile`` and pass ``--image``.
 
 The webhook itself must not trip the policies it enforces: no hostNetwork, no hostPort, a ClusterIP
 Service, and a pod that passes the "restricted" Pod Security Standard.
@@ -26,7 +32,6 @@ import yaml
 from kexlint import __version__
 
 DEFAULT_NAMESPACE = "kexlint"
-DEFAULT_IMAGE = f"kexlint:{__version__}"
 FAILURE_POLICIES = ("Fail", "Ignore")
 
 APP_NAME = "kexlint"
@@ -37,11 +42,21 @@ SERVICE_ACCOUNT_NAME = "kexlint-webhook"
 PDB_NAME = "kexlint-webhook"
 TLS_SECRET_NAME = "kexlint-webhook-tls"
 CONFIGMAP_NAME = "kexlint-config"
+CLUSTER_ROLE_NAME = "kexlint-webhook-cluster-state"
 WEBHOOK_CONFIG_NAME = "kexlint"
 CONFIG_FILENAME = ".kexlint.yaml"
+CLIENT_CA_FILENAME = "client-ca.crt"  # in the ConfigMap beside the config: a CA certificate is public
 WEBHOOK_PATH = "/validate"
 CONTAINER_PORT = 8443
 SERVICE_PORT = 443
+METRICS_PORT = 9090  # plain HTTP, /metrics only
+# How the pod stops (docs/webhook.md, "Stopping"): preStop sleeps while the endpoint is removed from the
+# Service (the apiserver keeps sending new connections to it until then); SIGTERM then closes the
+# listener and idle connections, and in-flight reviews get GRACEFUL_TIMEOUT seconds; the kubelet's
+# SIGKILL comes TERMINATION_GRACE seconds after the deletion, which leaves a margin after both.
+PRE_STOP_SLEEP = 5
+GRACEFUL_TIMEOUT = 20
+TERMINATION_GRACE = 30
 # Matches the image's USER (webhook/Dockerfile); numeric so the kubelet can check runAsNonRoot.
 RUN_AS_USER = 65532
 
@@ -86,6 +101,10 @@ SERVE_ARGS = [
     f"/config/{CONFIG_FILENAME}",
     "--port",
     str(CONTAINER_PORT),
+    "--metrics-port",
+    str(METRICS_PORT),
+    "--graceful-timeout",
+    str(GRACEFUL_TIMEOUT),
 ]
 
 GENERATED_HEADER = (
@@ -104,14 +123,16 @@ class ManifestError(Exception):
 class ManifestOptions:
     """Everything the rendered manifests depend on; file reading happens before this, in the command."""
 
+    image: str | None = None  # required unless url is set
     namespace: str = DEFAULT_NAMESPACE
     ca_bundle: str | None = None  # base64 of the CA PEM, as clientConfig.caBundle wants it
     failure_policy: str = "Fail"
     url: str | None = None
-    image: str = DEFAULT_IMAGE
     config_text: str = DEFAULT_CONFIG
     tls_crt: bytes | None = None
     tls_key: bytes | None = None
+    client_ca: str | None = None  # PEM: with it the server requires the apiserver's client certificate
+    cluster_state: bool = False  # --cluster-state watch: RBAC to list/watch, a token, the serve flag
 
 
 @dataclass(frozen=True)
@@ -188,7 +209,8 @@ def _service_account(opts: ManifestOptions) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": _meta(SERVICE_ACCOUNT_NAME, opts.namespace),
-        # The webhook only answers AdmissionReviews; it never calls the Kubernetes API.
+        # Off by default: only the watch cache (--cluster-state watch) calls the Kubernetes API, and
+        # then the pod spec turns the token on for itself.
         "automountServiceAccountToken": False,
     }
 
@@ -211,7 +233,10 @@ def _configmap(opts: ManifestOptions) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _meta(CONFIGMAP_NAME, opts.namespace),
-        "data": {CONFIG_FILENAME: opts.config_text},
+        "data": {
+            CONFIG_FILENAME: opts.config_text,
+            **({CLIENT_CA_FILENAME: opts.client_ca} if opts.client_ca else {}),
+        },
     }
 
 
@@ -231,10 +256,14 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
         "imagePullPolicy": "IfNotPresent",
         # command as well as args: works with any image that has kexlint on PATH, not only ours.
         "command": ["kexlint"],
-        "args": list(SERVE_ARGS),
-        "ports": [{"name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP"}],
+        "args": [*SERVE_ARGS, *(["--client-ca", f"/config/{CLIENT_CA_FILENAME}"] if opts.client_ca else [])],
+        "ports": [
+            {"name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+        ],
         "readinessProbe": probe("/readyz", period=5, initial_delay=2),
         "livenessProbe": probe("/healthz", period=10, initial_delay=10),
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP}}},
         "resources": {
             "requests": {"cpu": "50m", "memory": "64Mi"},
             "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -255,9 +284,17 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
             {"name": "tmp", "mountPath": "/tmp"},
         ],
     }
+    if opts.cluster_state:
+        container["args"] += ["--cluster-state", "watch"]
+        # Each worker holds its own cache: about 130 MiB per worker for 50,000 Pods and 10,000 Services
+        # (bench/cluster_cache.py), and the pod runs two workers.
+        container["resources"] = {"requests": {"cpu": "100m", "memory": "256Mi"},
+                                  "limits": {"cpu": "1", "memory": "768Mi"}}
     pod_spec = {
         "serviceAccountName": SERVICE_ACCOUNT_NAME,
-        "automountServiceAccountToken": False,
+        "terminationGracePeriodSeconds": TERMINATION_GRACE,
+        # Only the watch cache calls the Kubernetes API; without it the pod gets no token at all.
+        "automountServiceAccountToken": opts.cluster_state,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_USER,
@@ -293,9 +330,44 @@ def _deployment(opts: ManifestOptions) -> dict[str, Any]:
             # Two replicas: with failurePolicy Fail a single pod's restart would block admissions.
             "replicas": 2,
             "selector": {"matchLabels": dict(SELECTOR_LABELS)},
-            "template": {"metadata": {"labels": dict(LABELS)}, "spec": pod_spec},
+            "template": {
+                "metadata": {
+                    "labels": dict(LABELS),
+                    # The scrape convention most Prometheus setups follow (a ServiceMonitor can use the
+                    # Service's "metrics" port instead).
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(METRICS_PORT),
+                        "prometheus.io/path": "/metrics",
+                    },
+                },
+                "spec": pod_spec,
+            },
         },
     }
+
+
+def rbac_rules() -> list[dict[str, Any]]:
+    """list and watch on exactly the kinds the watch cache can read (never Secrets), per API group."""
+    from kexlint.cluster.client import CONTEXT_KINDS
+
+    by_group: dict[str, list[str]] = {}
+    for kind in CONTEXT_KINDS:
+        by_group.setdefault(kind.group, []).append(kind.plural)
+    return [{"apiGroups": [group], "resources": plurals, "verbs": ["list", "watch"]}
+            for group, plurals in by_group.items()]
+
+
+def _cluster_role(opts: ManifestOptions) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": _meta(CLUSTER_ROLE_NAME), "rules": rbac_rules()}
+
+
+def _cluster_role_binding(opts: ManifestOptions) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": _meta(CLUSTER_ROLE_NAME),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE_NAME},
+            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT_NAME, "namespace": opts.namespace}]}
 
 
 def _service(opts: ManifestOptions) -> dict[str, Any]:
@@ -307,7 +379,8 @@ def _service(opts: ManifestOptions) -> dict[str, Any]:
             "type": "ClusterIP",
             "selector": dict(SELECTOR_LABELS),
             "ports": [
-                {"name": "https", "port": SERVICE_PORT, "targetPort": CONTAINER_PORT, "protocol": "TCP"}
+                {"name": "https", "port": SERVICE_PORT, "targetPort": CONTAINER_PORT, "protocol": "TCP"},
+                {"name": "metrics", "port": METRICS_PORT, "targetPort": METRICS_PORT, "protocol": "TCP"},
             ],
         },
     }
@@ -395,6 +468,11 @@ def build_documents(opts: ManifestOptions) -> list[Document]:
     )
     if opts.url is not None:
         return [webhook_doc]
+    if not opts.image:
+        raise ManifestError(
+            "--image is required: build and push webhook/Dockerfile, then pass --image REGISTRY/kexlint:TAG "
+            "(see the README, \"Run it in a cluster\")"
+        )
     secret_comments: tuple[str, ...] = ()
     if opts.tls_crt is None:
         secret_comments = (
@@ -407,11 +485,20 @@ def build_documents(opts: ManifestOptions) -> list[Document]:
         Document("serviceaccount.yaml", _service_account(opts)),
         Document("secret.yaml", _secret(opts), secret_comments),
         Document("configmap.yaml", _configmap(opts)),
+        *([Document("clusterrole.yaml", _cluster_role(opts), RBAC_COMMENTS),
+           Document("clusterrolebinding.yaml", _cluster_role_binding(opts))] if opts.cluster_state else []),
         Document("deployment.yaml", _deployment(opts)),
         Document("service.yaml", _service(opts)),
         Document("poddisruptionbudget.yaml", _pdb(opts)),
         webhook_doc,
     ]
+
+
+RBAC_COMMENTS = (
+    "--cluster-state watch: each webhook worker lists and watches these kinds to check new objects",
+    "against what already runs (docs/webhook.md). Read-only, no Secrets; without the flag there is no",
+    "ClusterRole and the pod has no service account token.",
+)
 
 
 def _comment_block(lines: Sequence[str]) -> str:
@@ -432,9 +519,9 @@ def render(documents: Sequence[Document], argv_hint: str = "") -> str:
     return "".join(out)
 
 
-def render_manifests(opts: ManifestOptions | None = None) -> str:
-    """The YAML ``kexlint webhook manifests`` prints for ``opts`` (defaults when None)."""
-    return render(build_documents(opts or ManifestOptions()))
+def render_manifests(opts: ManifestOptions) -> str:
+    """The YAML ``kexlint webhook manifests`` prints for ``opts``."""
+    return render(build_documents(opts))
 
 
 def kustomization(documents: Sequence[Document]) -> dict[str, Any]:
@@ -448,7 +535,6 @@ def kustomization(documents: Sequence[Document]) -> dict[str, Any]:
 
 KUSTOMIZATION_COMMENTS = (
     "Base for the kexlint admission webhook. An overlay typically adds:",
-    "  images: [{name: kexlint, newName: REGISTRY/kexlint, newTag: TAG}]",
     "  secretGenerator: [{name: kexlint-webhook-tls, namespace: kexlint, behavior: replace,",
     "                     type: kubernetes.io/tls, files: [tls.crt, tls.key]}]",
     "  configMapGenerator: [{name: kexlint-config, namespace: kexlint, behavior: replace,",
@@ -459,12 +545,12 @@ KUSTOMIZATION_COMMENTS = (
 )
 
 
-def kustomize_files(opts: ManifestOptions | None = None) -> dict[str, str]:
+def kustomize_files(opts: ManifestOptions) -> dict[str, str]:
     """File name → content of the kustomize base: one file per object plus kustomization.yaml.
 
     Each file is the same YAML ``kexlint webhook manifests`` prints for that object.
     """
-    documents = build_documents(opts or ManifestOptions())
+    documents = build_documents(opts)
     hint = " --output-dir DIR"
     files = {
         doc.filename: _header(hint) + _comment_block(doc.comments) + dump_yaml(doc.obj) for doc in documents
@@ -475,9 +561,7 @@ def kustomize_files(opts: ManifestOptions | None = None) -> dict[str, str]:
     return files
 
 
-def write_kustomize_base(
-    directory: str | os.PathLike[str], opts: ManifestOptions | None = None
-) -> list[Path]:
+def write_kustomize_base(directory: str | os.PathLike[str], opts: ManifestOptions) -> list[Path]:
     """Write :func:`kustomize_files` into ``directory``; returns the paths written."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
@@ -511,7 +595,12 @@ def add_manifests_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--url", help="webhook URL outside the cluster; renders only the webhook configuration"
     )
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"container image (default {DEFAULT_IMAGE})")
+    parser.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="the webhook's container image, as built from webhook/Dockerfile and pushed "
+        "(e.g. registry.example.com/kexlint:0.1.0); required unless --url",
+    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -524,6 +613,16 @@ def add_manifests_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory written by `kexlint webhook certs`: fills the Secret with its tls.crt/tls.key",
     )
+    parser.add_argument(
+        "--client-ca",
+        type=Path,
+        metavar="FILE",
+        help="PEM CA of the apiserver's client certificate: the webhook then requires one (mutual TLS)",
+    )
+    parser.add_argument(
+        "--cluster-state", choices=("off", "watch"), default="off",
+        help="watch: serve with the cluster watch cache and grant it list/watch on the kinds it reads "
+             "(a ClusterRole; default off: no API access at all)")
     parser.add_argument(
         "--output-dir",
         type=Path,
@@ -545,6 +644,11 @@ def options_from_args(args: argparse.Namespace) -> ManifestOptions:
             ca_path = args.cert_dir / "ca.crt"
     ca_bundle = ca_bundle_from_pem(ca_path.read_bytes(), str(ca_path)) if ca_path is not None else None
     config_text = args.config.read_text(encoding="utf-8") if args.config is not None else DEFAULT_CONFIG
+    client_ca = None
+    if args.client_ca is not None:
+        client_ca = args.client_ca.read_text(encoding="utf-8")
+        if "-----BEGIN CERTIFICATE-----" not in client_ca:
+            raise ManifestError(f"--client-ca {args.client_ca} is not a PEM certificate")
     return ManifestOptions(
         namespace=args.namespace,
         ca_bundle=ca_bundle,
@@ -554,6 +658,8 @@ def options_from_args(args: argparse.Namespace) -> ManifestOptions:
         config_text=config_text,
         tls_crt=tls_crt,
         tls_key=tls_key,
+        client_ca=client_ca,
+        cluster_state=getattr(args, "cluster_state", "off") == "watch",
     )
 
 

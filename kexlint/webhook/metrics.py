@@ -50,6 +50,20 @@ CERT_RELOADS = Counter("kexlint_webhook_certificate_reloads_total", "Serving cer
 CERT_EXPIRY = Gauge("kexlint_webhook_certificate_expiry_timestamp_seconds",
                     "notAfter of the serving certificate, as a Unix timestamp", multiprocess_mode="livemax")
 
+# Per worker, each with its own cache: max shows whether any live worker is stale.
+CLUSTER_STALE = Gauge("kexlint_webhook_cluster_state_stale", "1 while the watched cluster state is stale or not "
+                      "yet listed (conflicts with live objects are then not checked)", multiprocess_mode="livemax")
+CLUSTER_FACTS = Gauge("kexlint_webhook_cluster_state_facts", "Facts about live objects held in the watch cache",
+                      multiprocess_mode="livemax")
+CLUSTER_OBJECTS = Gauge("kexlint_webhook_cluster_state_objects", "Live objects with facts in the watch cache",
+                        multiprocess_mode="livemax")
+
+
+def cluster_state(stale: bool, objects: int, facts: int) -> None:
+    CLUSTER_STALE.set(1 if stale else 0)
+    CLUSTER_OBJECTS.set(objects)
+    CLUSTER_FACTS.set(facts)
+
 
 # Label values come only from these sets: every distinct value is a series in every worker's file
 # and in every scrape, and the request is the client's to fill (a 1 MB `kind` once made 1 MB series).

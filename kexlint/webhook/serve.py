@@ -8,8 +8,19 @@ chain at once; established connections keep theirs; nothing restarts, so no requ
 If the new pair does not load (the certificate was replaced but not yet its key) the old context
 stays in use and the next connection tries again.
 
-Shutdown: gunicorn closes the listening socket on SIGTERM, so new connections are refused, and gives
-in-flight requests `--graceful-timeout` seconds to finish.
+With --client-ca, /validate requires a client certificate signed by that CA (the apiserver presents
+one configured in its AdmissionConfiguration): a certificate from elsewhere fails the handshake, a
+connection without one gets 403 except on /healthz and /readyz, which the kubelet probes without
+one. The CA file is watched and reloaded like the pair.
+Only AEAD cipher suites are offered (TLS 1.3's, and ECDHE with AES-GCM or ChaCha20 for TLS 1.2): CBC
+suites are out, for their padding-oracle history.
+
+Metrics: /metrics is served on its own plain-HTTP port (--metrics-port, default 9090) by the
+gunicorn master, which sums every worker's values; the review port serves only the webhook, so a
+scrape never competes with reviews and Prometheus needs no TLS trust for it.
+
+Connections and shutdown: see worker.py (timeouts for stalled clients, closing idle keep-alive
+connections at SIGTERM). In-flight requests get `--graceful-timeout` seconds to finish.
 """
 
 from __future__ import annotations
@@ -31,10 +42,16 @@ from typing import Any
 DEFAULT_PORT = 8443
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
-DEFAULT_GRACEFUL_TIMEOUT = 25  # below the pod's default terminationGracePeriodSeconds (30)
+DEFAULT_METRICS_PORT = 9090
+# Below the Deployment's terminationGracePeriodSeconds (30): the kubelet's SIGKILL must not cut a
+# review short. A review takes milliseconds; the margin is for the slowest request the timeouts allow.
+DEFAULT_GRACEFUL_TIMEOUT = 25
+# TLS 1.2 suites: forward secret and AEAD only. TLS 1.3 suites are all AEAD and not affected by this.
+CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"
 # The apiserver keeps idle connections to webhooks open for up to 90 s (Go's IdleConnTimeout). If we
 # closed them sooner, a request could race our close and fail: POSTs are not retried.
 KEEPALIVE_SECONDS = 100
+WORKER_CONNECTIONS = 4096
 
 log = logging.getLogger("kexlint.webhook")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # not imported from .metrics: that would import prometheus_client
@@ -50,20 +67,23 @@ def _file_id(path: str) -> FileId:
 class CertificateReloader:
     """The serving SSLContext, rebuilt when the certificate or key files change."""
 
-    def __init__(self, cert: str, key: str, on_change: Callable[[str], None] | None = None) -> None:
+    def __init__(self, cert: str, key: str, on_change: Callable[[str], None] | None = None,
+                 client_ca: str | None = None) -> None:
         self.cert = cert
         self.key = key
+        # Every file the context is built from: a rotated client CA is picked up like a rotated pair.
+        self.files = tuple(path for path in (cert, key, client_ca) if path)
         self.on_change = on_change
         self.description: str | None = None
         self._context: ssl.SSLContext | None = None
-        self._loaded: tuple[FileId, FileId] | None = None
-        self._failed: tuple[FileId, FileId] | None = None
+        self._loaded: tuple[FileId, ...] | None = None
+        self._failed: tuple[FileId, ...] | None = None
         self._lock = threading.Lock()
 
     def context(self, factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
         """The current context; `factory` builds one from the files (gunicorn's default factory)."""
         try:
-            ids = (_file_id(self.cert), _file_id(self.key))
+            ids = tuple(_file_id(path) for path in self.files)
         except OSError:
             ids = None  # mid-swap or deleted: keep serving what we have
         if self._context is not None and (ids is None or ids == self._loaded or ids == self._failed):
@@ -74,7 +94,7 @@ class CertificateReloader:
         assert self._context is not None
         return self._context
 
-    def _reload(self, factory: Callable[[], ssl.SSLContext], ids: tuple[FileId, FileId] | None) -> None:
+    def _reload(self, factory: Callable[[], ssl.SSLContext], ids: tuple[FileId, ...] | None) -> None:
         from . import metrics
 
         try:
@@ -120,10 +140,19 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
         "worker_class": "kexlint.webhook.worker.Worker",  # gthread, closing its listener on SIGTERM
         "threads": args.threads,
         "keepalive": KEEPALIVE_SECONDS,
+        # Stalled sockets are cheap now (the loop holds them, not a thread) and dropped within seconds;
+        # a worker stops accepting at this many, so keep it well above what a tenant can hold open.
+        "worker_connections": WORKER_CONNECTIONS,
         "graceful_timeout": args.graceful_timeout,
         "timeout": 30,
         "certfile": args.cert,
         "keyfile": args.key,
+        "ciphers": CIPHERS,
+        "ca_certs": getattr(args, "client_ca", None),
+        # OPTIONAL, not REQUIRED: a certificate that is presented must verify, or the handshake fails;
+        # one that is not is refused by the app on /validate only, so the kubelet's probes (which
+        # present none) still reach /healthz and /readyz (worker.client_verified, app.py).
+        "cert_reqs": ssl.CERT_OPTIONAL if getattr(args, "client_ca", None) else ssl.CERT_NONE,
         "accesslog": None,  # the app logs one JSON line per review instead
         "errorlog": "-",
         "loglevel": "info",
@@ -156,14 +185,34 @@ def _json_logging() -> dict[str, Any]:
 class _PerProcess:
     pid: int | None = None
     value: CertificateReloader | None = None
+    metrics: Any = None  # the master's metrics HTTP server
+
+
+def start_metrics_server(host: str, port: int) -> Any:
+    """Serve the summed metrics of every worker over plain HTTP from this process (a daemon thread).
+
+    prometheus_client's own server (a threading WSGI server): a slow scraper ties up only its own
+    thread, never a review.
+    """
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import multiprocess as _multiprocess
+
+    registry = CollectorRegistry()
+    _multiprocess.MultiProcessCollector(registry)
+    started = start_http_server(port, addr=host, registry=registry)
+    return started[0] if isinstance(started, tuple) else started
 
 
 def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
-                 reloader_for: Callable[[], CertificateReloader]) -> Any:
-    """A gunicorn application serving app_factory() with hot-reloaded TLS and worker hooks."""
+                 reloader_for: Callable[[], CertificateReloader], metrics_server: Any = None) -> Any:
+    """A gunicorn application serving app_factory() with hot-reloaded TLS and worker hooks.
+
+    `metrics_server`: the master's /metrics server (start_metrics_server), closed in each worker.
+    """
     from gunicorn.app.base import BaseApplication
 
     holder = _PerProcess()
+    holder.metrics = metrics_server
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -172,6 +221,7 @@ def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
             self.cfg.set("ssl_context", _ssl_context)
             self.cfg.set("post_worker_init", _post_worker_init)
             self.cfg.set("child_exit", _child_exit)
+            self.cfg.set("post_fork", _post_fork)
 
         def load(self) -> Any:
             return app_factory()
@@ -196,6 +246,11 @@ def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
         sock.ssl_context(worker.cfg)  # load now, so /readyz turns ready before the first handshake
         set_certificate(worker.wsgi, current.description)
 
+    def _post_fork(server: Any, worker: Any) -> None:
+        # The worker inherited the master's metrics listener; only the master serves it.
+        if holder.metrics is not None:
+            holder.metrics.socket.close()
+
     def _child_exit(server: Any, worker: Any) -> None:
         from . import metrics
 
@@ -208,8 +263,9 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``serve`` on the ``webhook`` sub-command group."""
     parser = subparsers.add_parser(
         "serve", help="serve the validating admission webhook over HTTPS",
-        description="Serve POST /validate (AdmissionReview v1/v1beta1), /healthz, /readyz and /metrics over "
-                    "HTTPS with gunicorn. The certificate and key are reloaded when their files change.")
+        description="Serve POST /validate (AdmissionReview v1/v1beta1), /healthz and /readyz over HTTPS with "
+                    "gunicorn, and /metrics over plain HTTP on --metrics-port. The certificate, key and "
+                    "client CA are reloaded when their files change.")
     parser.add_argument("--cert", required=True, metavar="FILE", help="PEM serving certificate (chain)")
     parser.add_argument("--key", required=True, metavar="FILE", help="PEM private key")
     parser.add_argument("--config", metavar="FILE", help=".kexlint.yaml (rules and the webhook: section)")
@@ -219,8 +275,17 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="worker processes (default %(default)s)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="threads per worker (default %(default)s)")
+    parser.add_argument("--client-ca", metavar="FILE",
+                        help="PEM CA: require a client certificate signed by it (mutual TLS with the apiserver)")
+    parser.add_argument("--metrics-port", type=int, default=DEFAULT_METRICS_PORT, metavar="PORT",
+                        help="plain-HTTP port for Prometheus' /metrics, on --host (default %(default)s; 0: off)")
     parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_TIMEOUT, metavar="SECONDS",
                         help="after SIGTERM, how long in-flight requests may take (default %(default)s)")
+    parser.add_argument("--cluster-state", choices=("off", "watch"), default=None,
+                        help="watch: each worker caches what runs in the cluster (list + watch) and checks "
+                             "conflicts against it; overrides webhook.cluster-state of the config")
+    parser.add_argument("--kubeconfig", metavar="FILE",
+                        help="for --cluster-state watch outside a cluster (default: the pod's service account)")
     parser.set_defaults(func=cmd_serve)
     return parser
 
@@ -244,15 +309,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Fail fast, with a message, on what would otherwise make every worker die at boot.
     try:
-        load_config(Path(args.config) if args.config else None, set(rules_by_id()))
+        config = load_config(Path(args.config) if args.config else None, set(rules_by_id()))
     except ConfigError as err:
         print(f"kexlint: error: {err}", file=sys.stderr)
         return 2
+    if (args.cluster_state or config.webhook.get("cluster-state")) == "watch":
+        from kexlint.cluster import ClusterError, connect
+
+        try:
+            connect(args.kubeconfig).close()  # a missing extra or kubeconfig, not an unreachable API
+        except ClusterError as err:
+            print(f"kexlint: error: --cluster-state watch: {err}", file=sys.stderr)
+            return 2
     try:
         probe = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         probe.load_cert_chain(args.cert, args.key)
     except (OSError, ssl.SSLError) as err:
         print(f"kexlint: error: cannot load --cert {args.cert} / --key {args.key}: {err}", file=sys.stderr)
+        return 2
+    if args.client_ca:
+        try:
+            probe.load_verify_locations(cafile=args.client_ca)
+        except (OSError, ssl.SSLError) as err:
+            print(f"kexlint: error: cannot load --client-ca {args.client_ca}: {err}", file=sys.stderr)
+            return 2
+    if not 0 <= args.metrics_port <= 65535 or (args.metrics_port and args.metrics_port == args.port):
+        print(f"kexlint: error: --metrics-port {args.metrics_port}: want 0 (off) or a port other than --port",
+              file=sys.stderr)
         return 2
 
     cleanup = _metrics_dir()  # before anything imports prometheus_client
@@ -260,8 +343,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .app import configure_logging, create_app
 
         configure_logging()
-        server = build_server(lambda: create_app(args.config), gunicorn_options(args),
-                              lambda: CertificateReloader(args.cert, args.key))
+        metrics_server = None
+        if args.metrics_port:
+            try:
+                metrics_server = start_metrics_server(args.host, args.metrics_port)
+            except OSError as err:
+                print(f"kexlint: error: cannot serve metrics on {args.host}:{args.metrics_port}: {err}",
+                      file=sys.stderr)
+                return 2
+        server = build_server(lambda: create_app(args.config, args.cluster_state, args.kubeconfig),
+                              gunicorn_options(args),
+                              lambda: CertificateReloader(args.cert, args.key, client_ca=args.client_ca),
+                              metrics_server)
         server.run()
     finally:
         cleanup()

@@ -48,6 +48,9 @@ class Server:
     port: int
     cafile: Path
     log: Path
+    metrics_port: int = 0
+    server_name: str = "localhost"  # a SAN of the certificate; connections go to 127.0.0.1 whatever it is
+    client_cert: tuple[Path, Path] | None = None  # presented when the server requires one (--client-ca)
 
     @property
     def master(self) -> int:
@@ -55,11 +58,24 @@ class Server:
         return self.process.pid
 
     def context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.cafile))
+        context = ssl.create_default_context(cafile=str(self.cafile))
+        if self.client_cert is not None:
+            context.load_cert_chain(*map(str, self.client_cert))
+        return context
+
+    def metrics(self) -> tuple[int, str]:
+        """GET /metrics from the plain-HTTP metrics port."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            conn.close()
 
     def connection(self, timeout: float = 10) -> http.client.HTTPSConnection:
-        # "localhost" is a SAN of the certificate: hostname verification stays on.
-        return http.client.HTTPSConnection("localhost", self.port, context=self.context(), timeout=timeout)
+        # server_name is a SAN of the certificate: hostname verification stays on.
+        return _LoopbackHTTPSConnection(self.server_name, self.port, context=self.context(), timeout=timeout)
 
     def call(self, method: str, path: str, body: bytes | None = None,
              conn: http.client.HTTPSConnection | None = None) -> tuple[int, dict | str, bytes]:
@@ -93,6 +109,14 @@ class Server:
         return self.process.wait(timeout=30)
 
 
+class _LoopbackHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1 that checks the certificate for `host` (e.g. a Service's DNS name)."""
+
+    def connect(self) -> None:
+        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
 def children(pid: int) -> list[int]:
     """Direct child processes of `pid` (every thread's children file: a child belongs to the forking thread)."""
     found: set[int] = set()
@@ -116,12 +140,15 @@ def rss_bytes(pid: int) -> int:
 
 def start_server(tmp: Path, cert: Path, key: Path, cafile: Path, config: str | None = None,
                  env: dict[str, str] | None = None, workers: int = 2, threads: int = 4,
-                 graceful_timeout: int = 10) -> Server:
+                 graceful_timeout: int = 10, client_ca: Path | None = None,
+                 client_cert: tuple[Path, Path] | None = None, server_name: str = "localhost") -> Server:
     """Start `kexlint webhook serve` on a free loopback port and wait (20 s at most) until /readyz is 200."""
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     args = [sys.executable, "-m", "kexlint", "webhook", "serve", "--cert", str(cert), "--key", str(key),
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--threads", str(threads),
-            "--graceful-timeout", str(graceful_timeout)]
+            "--graceful-timeout", str(graceful_timeout), "--metrics-port", str(metrics_port)]
+    if client_ca is not None:
+        args += ["--client-ca", str(client_ca)]
     if config is not None:
         path = tmp / f"kexlint-{port}.yaml"
         path.write_text(config)
@@ -129,7 +156,7 @@ def start_server(tmp: Path, cert: Path, key: Path, cafile: Path, config: str | N
     log = tmp / f"server-{port}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(args, env={**ENV, **(env or {})}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, port, cafile, log)
+    server = Server(process, port, cafile, log, metrics_port, server_name, client_cert)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -70,7 +70,11 @@ def test_unknown_routes_and_methods_are_json(client):
 
 def test_metrics_count_reviews_findings_and_latency(client):
     client.post("/validate", json=admission_review("CREATE", pod(host_network=True)))
-    text = client.get("/metrics").get_data(as_text=True)
+    from kexlint.webhook import metrics
+
+    # The exposition is served on its own port by `webhook serve`, not by the app (see test_server_e2e).
+    assert client.get("/metrics").status_code == 404
+    text = metrics.exposition().decode()
     assert 'kexlint_webhook_reviews_total{kind="Pod",operation="CREATE",verdict="deny"}' in text
     assert 'kexlint_webhook_findings_total{denied="true",level="error",rule="host-network"}' in text
     assert "kexlint_webhook_review_duration_seconds_bucket{le=\"0.005\"}" in text

@@ -1,11 +1,10 @@
-"""`kexlint webhook manifests`: the objects, the webhook configuration, and the kustomize base in sync."""
+"""`kexlint webhook manifests`: the objects, the webhook configuration, and the kustomize base it writes."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from kexlint.webhook import manifests
 from kexlint.webhook.commands import run
 
 REPO = Path(__file__).resolve().parents[2]
-KUSTOMIZE_DIR = REPO / "webhook" / "kustomize"
+IMAGE = "registry.example.com/platform/kexlint:0.1.0"
 
 ALL_KINDS = [
     "Namespace",
@@ -43,6 +42,8 @@ FAKE_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 
 
 def _render(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, list[dict[str, Any]]]:
+    if "--image" not in argv and "--url" not in argv:
+        argv = ("--image", IMAGE, *argv)
     rc = run(["manifests", *argv])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
@@ -217,7 +218,8 @@ def test_deployment_is_hardened_and_never_exposes_the_host(capsys: pytest.Captur
     assert container["image"] == "registry.example.test/kexlint:1.2.3"
     assert [*container["command"], *container["args"]] == [
         "kexlint", "webhook", "serve", "--cert", "/tls/tls.crt", "--key", "/tls/tls.key",
-        "--config", "/config/.kexlint.yaml", "--port", "8443",
+        "--config", "/config/.kexlint.yaml", "--port", "8443", "--metrics-port", "9090",
+        "--graceful-timeout", "20",
     ]  # fmt: skip
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
         assert container[probe]["httpGet"] == {"path": path, "port": 8443, "scheme": "HTTPS"}
@@ -248,7 +250,7 @@ def test_service_and_pdb(capsys: pytest.CaptureFixture[str]) -> None:
     kinds = _by_kind(docs)
     service = kinds["Service"]["spec"]
     assert service["type"] == "ClusterIP"
-    assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [(443, 8443)]
+    assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [(443, 8443), (9090, 9090)]
     pod_labels = kinds["Deployment"]["spec"]["template"]["metadata"]["labels"]
     assert set(service["selector"].items()) <= set(pod_labels.items())
     pdb = kinds["PodDisruptionBudget"]
@@ -287,7 +289,7 @@ def test_manifests_validate_against_kubernetes_schemas() -> None:
     kubernetes_validate = pytest.importorskip(
         "kubernetes_validate", reason="kubernetes-validate is optional (pip install kubernetes-validate)"
     )
-    for doc in manifests.build_documents(manifests.ManifestOptions(ca_bundle="QUJD")):
+    for doc in manifests.build_documents(manifests.ManifestOptions(IMAGE, ca_bundle="QUJD")):
         kubernetes_validate.validate(doc.obj, "1.30.0", strict=True)
 
 
@@ -308,38 +310,27 @@ def test_registering_the_commands_imports_neither_cryptography_nor_flask() -> No
 
 # --- the kustomize base ------------------------------------------------------------------------
 
-REGENERATE = "regenerate with: python -m kexlint.webhook.commands manifests --output-dir webhook/kustomize"
 
-
-def test_kustomize_base_matches_generator() -> None:
-    expected = manifests.kustomize_files()
-    actual = {p.name: p.read_text(encoding="utf-8") for p in KUSTOMIZE_DIR.glob("*.yaml")}
-    assert sorted(actual) == sorted(expected), REGENERATE
-    for name, text in expected.items():
-        assert actual[name] == text, f"webhook/kustomize/{name} is out of date; {REGENERATE}"
-
-
-def test_kustomize_files_are_the_command_output(capsys: pytest.CaptureFixture[str]) -> None:
-    """The per-object files carry exactly the objects the command prints with default arguments."""
+def test_output_dir_writes_the_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["manifests", "--image", IMAGE, "--output-dir", str(tmp_path)]) == 0
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == manifests.kustomize_files(
+        manifests.ManifestOptions(IMAGE))
+    # The per-object files carry exactly the objects the command prints.
     _, docs = _render(capsys)
-    kustomization = yaml.safe_load((KUSTOMIZE_DIR / "kustomization.yaml").read_text())
-    from_files = [yaml.safe_load((KUSTOMIZE_DIR / name).read_text()) for name in kustomization["resources"]]
-    assert from_files == docs
-
-
-def test_output_dir_writes_the_base(tmp_path: Path) -> None:
-    assert run(["manifests", "--output-dir", str(tmp_path)]) == 0
-    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == manifests.kustomize_files()
+    kustomization = yaml.safe_load((tmp_path / "kustomization.yaml").read_text())
+    assert [yaml.safe_load((tmp_path / name).read_text()) for name in kustomization["resources"]] == docs
 
 
 def _identity(doc: dict[str, Any]) -> tuple[str, str, str]:
     return (doc["kind"], doc["metadata"].get("namespace", ""), doc["metadata"]["name"])
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed, cannot run kustomize")
-def test_kubectl_kustomize_renders_the_same_objects(capsys: pytest.CaptureFixture[str]) -> None:
+def test_kubectl_kustomize_renders_the_same_objects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from k8s_tools import tool
+
+    assert run(["manifests", "--image", IMAGE, "--output-dir", str(tmp_path)]) == 0
     result = subprocess.run(
-        ["kubectl", "kustomize", str(KUSTOMIZE_DIR)], capture_output=True, text=True, timeout=120, check=False
+        [tool("kubectl"), "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
     rendered = [d for d in yaml.safe_load_all(result.stdout) if d is not None]
@@ -347,12 +338,38 @@ def test_kubectl_kustomize_renders_the_same_objects(capsys: pytest.CaptureFixtur
     assert sorted(rendered, key=_identity) == sorted(docs, key=_identity)
 
 
+def test_image_is_required_and_used(capsys: pytest.CaptureFixture[str]) -> None:
+    """No made-up default image: without --image the command says how to get one."""
+    assert run(["manifests"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--image is required" in err and "webhook/Dockerfile" in err
+    _, docs = _render(capsys, "--image", IMAGE)
+    (container,) = _by_kind(docs)["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == IMAGE
+
+
+def test_metrics_port_and_stopping_fit_together(capsys: pytest.CaptureFixture[str]) -> None:
+    """/metrics on its own port, exposed; preStop + graceful timeout fit in the termination grace period."""
+    _, docs = _render(capsys)
+    kinds = _by_kind(docs)
+    pod_spec = kinds["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod_spec["containers"]
+    args = container["args"]
+    assert args[args.index("--metrics-port") + 1] == "9090"
+    assert {"name": "metrics", "containerPort": 9090, "protocol": "TCP"} in container["ports"]
+    assert {"name": "metrics", "port": 9090, "targetPort": 9090, "protocol": "TCP"} in kinds["Service"]["spec"]["ports"]
+    assert kinds["Deployment"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "9090"
+    sleep = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    graceful = int(args[args.index("--graceful-timeout") + 1])
+    assert sleep + graceful < pod_spec["terminationGracePeriodSeconds"]
+
+
 def test_rendered_manifests_pass_kexlint_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The webhook's own deployment must not trip the policy it enforces (no hostNetwork, no
     hostPort, no NodePort): checked with the real linter, every level failing."""
     from kexlint.cli import main as kexlint_main
 
-    assert run(["manifests"]) == 0
+    assert run(["manifests", "--image", IMAGE]) == 0
     rendered = tmp_path / "all.yaml"
     rendered.write_text(capsys.readouterr().out)
     report = tmp_path / "report.json"

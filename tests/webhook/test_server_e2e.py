@@ -61,6 +61,10 @@ def test_health_readiness_and_metrics(server):
     status, ready, _ = server.call("GET", "/readyz")
     assert status == 200 and ready["ready"] and ready["rules"] == sum(1 for r in builtin_rules() if r.enabled)
     assert ready["certificate"].startswith("CN=kexlint.kexlint.svc")
+    # Metrics are not on the review port.
+    assert server.call("GET", "/metrics")[0] == 404
+    status, text = server.metrics()
+    assert status == 200 and "kexlint_webhook_certificate_expiry_timestamp_seconds" in text
 
 
 def test_allow(server):
@@ -136,7 +140,7 @@ def test_bad_requests_get_json_errors(server, body, status):
 def test_metrics_sum_over_workers(server):
     for _ in range(6):  # new connections: both workers get some
         server.review(admission_review("CREATE", pod(host_network=True)))
-    status, text, _ = server.call("GET", "/metrics")
+    status, text = server.metrics()  # plain HTTP, its own port
     assert status == 200
     line = next(x for x in text.splitlines()
                 if x.startswith('kexlint_webhook_reviews_total{kind="Pod",operation="CREATE",verdict="deny"}'))

@@ -1,0 +1,149 @@
+"""kexlint.cluster.client against the fake apiserver: pages, absent and forbidden kinds, errors, watches."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fakeapi import recorded_pods
+
+from kexlint.cluster import KINDS, ClusterError, Forbidden, Gone, connect
+
+POD, SVC, GATEWAY = KINDS["Pod"], KINDS["Service"], KINDS["Gateway"]
+
+
+def pod(name: str, namespace: str = "default", **spec) -> dict:
+    return {"metadata": {"name": name, "namespace": namespace}, "spec": {"containers": [{"name": "c"}], **spec}}
+
+
+def test_list_follows_continue_pages_and_fills_in_kind(fake_api):
+    for i in range(5):
+        fake_api.put(POD, pod(f"extra-{i}"))
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(POD, page_size=2)
+        items = list(listing)
+    names = [i["metadata"]["name"] for i in items]
+    assert len(names) == len(recorded_pods()) + 5 == len(set(names))
+    assert all(i["kind"] == "Pod" and i["apiVersion"] == "v1" for i in items)
+    assert listing.pages == 5 and listing.consistent
+    assert listing.resource_version == str(fake_api.rv)
+    lists = [q for path, q in fake_api.requests if path == "/api/v1/pods"]
+    assert [q.get("limit") for q in lists] == ["2"] * 5
+    assert "continue" not in lists[0] and all("continue" in q for q in lists[1:])
+
+
+def test_list_yields_items_before_reading_the_next_page(fake_api):
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(POD, page_size=2)
+        next(listing)
+        assert len(fake_api.requests) == 1  # bounded memory: one page at a time
+
+
+def test_kind_without_api_is_absent_not_an_error(fake_api):
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(GATEWAY)
+        assert list(listing) == [] and listing.absent
+        assert GATEWAY in cluster.absent
+        fake_api.served.add(GATEWAY)
+        fake_api.put(GATEWAY, {"metadata": {"name": "gw", "namespace": "infra"}, "spec": {"listeners": []}})
+        assert [g["metadata"]["name"] for g in cluster.list(GATEWAY)] == ["gw"]
+
+
+def test_forbidden_kind_names_the_kind(fake_api):
+    fake_api.forbidden.add("services")
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        with pytest.raises(Forbidden) as caught:
+            list(cluster.list(SVC))
+        assert caught.value.kind == SVC
+        assert str(caught.value).startswith('forbidden to read services: services is forbidden: User "system:')
+        assert len(list(cluster.list(POD))) == len(recorded_pods())  # the other kinds still read
+
+
+def test_expired_continue_goes_on_inconsistently_or_raises(fake_api):
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        fake_api.gone_next_continue = 1
+        listing = cluster.list(POD, page_size=2)
+        assert len(list(listing)) == len(recorded_pods())
+        assert not listing.consistent and listing.resource_version is None
+        fake_api.gone_next_continue = 1
+        with pytest.raises(Gone, match="The provided continue parameter is too old"):
+            list(cluster.list(POD, page_size=2, allow_inconsistent=False))
+
+
+def test_unauthorized_is_one_line(fake_api):
+    fake_api.write_kubeconfig(token="wrong")
+    with connect(str(fake_api.kubeconfig)) as cluster, pytest.raises(ClusterError) as caught:
+        list(cluster.list(POD))
+    assert str(caught.value) == (f"the Kubernetes API at {fake_api.server} did not accept the credentials from "
+                                 f"{fake_api.kubeconfig} (401 Unauthorized)")
+
+
+def test_untrusted_certificate_is_a_tls_error(fake_api):
+    with connect(str(fake_api.kubeconfig), context="untrusted") as cluster, pytest.raises(ClusterError) as caught:
+        list(cluster.list(POD))
+    assert str(caught.value).startswith(f"TLS with the Kubernetes API at {fake_api.server} failed: ")
+    assert "certificate verify failed" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unreachable_is_one_line(fake_api):
+    fake_api.stop()
+    with connect(str(fake_api.kubeconfig)) as cluster, pytest.raises(ClusterError) as caught:
+        list(cluster.list(POD))
+    assert str(caught.value) == f"cannot reach the Kubernetes API at {fake_api.server}: connection refused"
+
+
+def test_bad_kubeconfig_names_the_file(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(ClusterError, match=f"^{missing}: no kubeconfig file"):
+        connect(str(missing))
+    bad = tmp_path / "bad"
+    bad.write_text("apiVersion: v1\nkind: Config\ncontexts: []\n")
+    with pytest.raises(ClusterError) as caught:
+        connect(str(bad))
+    assert str(caught.value).startswith(f"{bad}: ") and "\n" not in str(caught.value)
+
+
+def _watch(cluster, rv, out, timeout=5):
+    try:
+        for event in cluster.watch(POD, rv, timeout_seconds=timeout):
+            out.append(event)
+    except ClusterError as error:
+        out.append(error)
+
+
+def test_watch_streams_events_and_bookmarks(fake_api):
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(POD)
+        list(listing)
+        events: list = []
+        thread = threading.Thread(target=_watch, args=(cluster, listing.resource_version, events, 3))
+        thread.start()
+        fake_api.wait_for_watch()
+        fake_api.put(POD, pod("new"))
+        fake_api.bookmark(POD)
+        fake_api.delete(POD, "default", "new")
+        thread.join(20)
+    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK", "DELETED"]
+    assert events[1]["object"] == {"kind": "Pod", "apiVersion": "v1",
+                                   "metadata": {"resourceVersion": events[0]["object"]["metadata"]["resourceVersion"]},
+                                   "spec": {"containers": None}, "status": {}}
+
+
+def test_watch_from_a_compacted_version_is_gone(fake_api):
+    fake_api.compact()
+    with connect(str(fake_api.kubeconfig)) as cluster, pytest.raises(Gone, match="too old resource version"):
+        list(cluster.watch(POD, "1"))
+
+
+def test_watch_dropped_mid_stream_is_a_cluster_error(fake_api):
+    fake_api.drop_watch_after = 1
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        events: list = []
+        thread = threading.Thread(target=_watch, args=(cluster, str(fake_api.rv), events, 10))
+        thread.start()
+        fake_api.wait_for_watch()
+        fake_api.put(POD, pod("a"))
+        fake_api.put(POD, pod("b"))
+        thread.join(20)
+    assert events[0]["type"] == "ADDED" and isinstance(events[1], ClusterError)
+    assert "broke off" in str(events[1])

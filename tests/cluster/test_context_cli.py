@@ -1,0 +1,144 @@
+"""`kexlint --cluster` and `--context`: cross-object rules against what already runs, through the
+CLI as users call it, with the fake apiserver (real TLS, CA-verified) standing in for the cluster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from kexlint.cluster import KINDS
+from kexlint.registry import builtin_rules
+
+DS, POD, RS, SVC = KINDS["DaemonSet"], KINDS["Pod"], KINDS["ReplicaSet"], KINDS["Service"]
+
+
+def daemonset(name: str, port: int = 9100, namespace: str = "monitoring") -> dict:
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "i:1",
+                                         "ports": [{"containerPort": port, "hostPort": port}]}]}}}}
+
+
+def write(tmp_path: Path, name: str, *objects: dict) -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump_all(objects))
+    return str(path)
+
+
+def conflicts(out: str) -> list[dict]:
+    return [f for f in json.loads(out)["findings"] if f["rule"].endswith("-conflict")]
+
+
+def lint(run_cli, *argv: str) -> tuple[int, str, str]:
+    return run_cli("--no-config", "--disable", "host-port", "--format", "json", *argv)
+
+
+def test_a_new_daemonset_conflicts_with_the_one_in_the_cluster(fake_api, run_cli, tmp_path):
+    fake_api.put(DS, daemonset("node-exporter"))
+    new = write(tmp_path, "new.yaml", daemonset("new-exporter"))
+    code, out, err = lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 1, err
+    [finding] = conflicts(out)
+    assert finding["object"]["name"] == "new-exporter" and finding["file"] == new
+    assert "DaemonSet monitoring/node-exporter (in the cluster)" in finding["message"]
+    assert finding["related"] == ["in the cluster"]
+    # Without --cluster the same file is clean: the conflict came from the cluster.
+    assert lint(run_cli, new)[0] == 0
+
+
+def test_only_the_kinds_the_cross_object_rules_need_are_listed_page_by_page(fake_api, run_cli, tmp_path):
+    for i in range(7):
+        fake_api.put(DS, daemonset(f"agent-{i}", port=9200 + i))
+    fake_api.page_cap = 3
+    new = write(tmp_path, "new.yaml", daemonset("new", port=9206))
+    code, out, _ = lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 1 and "DaemonSet monitoring/agent-6" in conflicts(out)[0]["message"]
+    paths = {path for path, _ in fake_api.requests}
+    assert "/api/v1/secrets" not in paths and "/apis/apps/v1/daemonsets" in paths
+    assert len([1 for path, q in fake_api.requests if path == "/apis/apps/v1/daemonsets"]) >= 3  # paginated
+    # With the cross-object rules off, nothing needs the cluster: nothing is listed.
+    fake_api.requests.clear()
+    off = [arg for rule in builtin_rules() if rule.is_collector for arg in ("--disable", rule.id)]
+    lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig), *off)
+    assert not fake_api.requests
+
+
+def test_re_applying_what_runs_is_no_conflict(fake_api, run_cli, tmp_path):
+    fake_api.put(DS, daemonset("node-exporter"))
+    same = write(tmp_path, "same.yaml", daemonset("node-exporter"))
+    code, out, err = lint(run_cli, same, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 0 and conflicts(out) == [], err
+    # Moved off 9100 in the same change that adds another exporter on 9100: the old port is gone.
+    moved = write(tmp_path, "moved.yaml", daemonset("node-exporter", port=9101), daemonset("new-exporter"))
+    code, out, err = lint(run_cli, moved, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 0 and conflicts(out) == [], err
+
+
+def test_controller_owned_pods_are_not_counted_again(fake_api, run_cli, tmp_path):
+    owner = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "node-exporter", "controller": True, "uid": "u"}
+    for node in ("a", "b"):
+        pod = {"metadata": {"name": f"node-exporter-{node}", "namespace": "monitoring", "ownerReferences": [owner]},
+               "spec": daemonset("x")["spec"]["template"]["spec"]}
+        fake_api.put(POD, pod)
+    fake_api.put(DS, daemonset("node-exporter"))
+    # Re-applying the DaemonSet: neither it nor its Pods on two nodes are a conflict.
+    same = write(tmp_path, "same.yaml", daemonset("node-exporter"))
+    code, out, _ = lint(run_cli, same, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 0 and conflicts(out) == []
+    # A bare Pod counts.
+    fake_api.put(POD, {"metadata": {"name": "debug", "namespace": "default"},
+                       "spec": daemonset("x")["spec"]["template"]["spec"]})
+    code, out, _ = lint(run_cli, same, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 1 and "Pod default/debug (in the cluster)" in conflicts(out)[0]["message"]
+
+
+def test_a_node_port_taken_in_the_cluster(fake_api, run_cli, tmp_path):
+    # The recorded Service default/lb holds nodePort 30108.
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"type": "NodePort", "selector": {"app": "web"},
+                        "ports": [{"port": 80, "targetPort": 8080, "nodePort": 30108}]}}
+    code, out, _ = lint(run_cli, write(tmp_path, "svc.yaml", service), "--cluster",
+                        "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 1 and "Service default/lb (in the cluster)" in conflicts(out)[0]["message"]
+
+
+def test_forbidden_on_one_kind_warns_and_checks_the_rest(fake_api, run_cli, tmp_path):
+    fake_api.put(DS, daemonset("node-exporter"))
+    fake_api.forbidden = {"pods"}
+    new = write(tmp_path, "new.yaml", daemonset("new-exporter"))
+    code, out, err = lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 1 and len(conflicts(out)) == 1
+    [warning] = [line for line in err.splitlines() if line]
+    assert warning.startswith("kexlint: warning: cannot list pods") and "forbidden" in warning
+
+
+def test_an_unreachable_api_is_one_error_line_and_exit_2(fake_api, run_cli, tmp_path):
+    fake_api.stop()
+    new = write(tmp_path, "new.yaml", daemonset("new-exporter"))
+    code, out, err = lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("kexlint: error: ")
+
+
+def test_no_kubeconfig_is_one_error_line(run_cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    new = write(tmp_path, "new.yaml", daemonset("new-exporter"))
+    code, _, err = lint(run_cli, new, "--cluster", "--kubeconfig", str(tmp_path / "nope"))
+    assert code == 2 and err.strip().endswith("no kubeconfig file (give --kubeconfig, or run inside a cluster)")
+
+
+def test_a_snapshot_file_as_context(run_cli, tmp_path):
+    snapshot = tmp_path / "cluster.yaml"
+    snapshot.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [daemonset("node-exporter")]}))
+    new = write(tmp_path, "new.yaml", daemonset("new-exporter"))
+    code, out, _ = lint(run_cli, new, "--context", str(snapshot))
+    [finding] = conflicts(out)
+    assert code == 1 and finding["file"] == new
+    line = next(n for n, text in enumerate(snapshot.read_text().splitlines(), 1) if "hostPort" in text)
+    assert f"DaemonSet monitoring/node-exporter ({snapshot}:{line})" in finding["message"]
+    # The snapshot itself is never reported on, and re-applying what it holds is clean.
+    assert lint(run_cli, write(tmp_path, "same.yaml", daemonset("node-exporter")), "--context", str(snapshot))[0] == 0
+    assert lint(run_cli, new, "--context", str(tmp_path / "missing.yaml"))[0] == 2
