@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import (
+    DEFAULT_KUBE_VERSION,
     Config,
     ConfigError,
     RuleSetting,
@@ -49,7 +50,8 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", metavar="FILE",
                         help="config file (default: .kexlint.yaml in the working directory or a parent)")
     parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
-    parser.add_argument("--kube-version", metavar="X.Y", help="target Kubernetes version (default 1.36)")
+    parser.add_argument("--kube-version", metavar="X.Y",
+                        help=f"target Kubernetes version (default {DEFAULT_KUBE_VERSION})")
     parser.add_argument("--node-port-range", metavar="RANGE",
                         help="the apiserver's --service-node-port-range (default 30000-32767)")
     parser.add_argument("--fail-on", choices=(*LEVELS, "never"),

@@ -18,7 +18,10 @@ from .checks import Settings
 from .findings import LEVELS, ObjectRef
 
 CONFIG_NAMES = (".kexlint.yaml", ".kexlint.yml")
-DEFAULT_KUBE_VERSION = "1.36"
+# The newest stable Kubernetes release, the default target: 1.37, released August 2026. Change it
+# here only; the CLI help, the webhook's default config and the docs are derived from it.
+DEFAULT_KUBE_VERSION = "1.37"
+DEFAULT_KUBE_VERSION_RELEASED = "2026-08"
 DEFAULT_NODE_PORT_RANGE = "30000-32767"
 
 

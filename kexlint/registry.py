@@ -76,6 +76,8 @@ class Rule:
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # sent as a JSON integer (8.08e3 is hostPort 8080 to the apiserver)
     if isinstance(value, (dict, list)):
         return json.dumps(value)[:80]
     return str(value)

@@ -3,6 +3,7 @@ with only JSON-like tags accepted."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -62,6 +63,55 @@ def _construct(tag: str, value: str) -> Any:
 _SHORT_BOOLS = {"y": True, "Y": True, "n": False, "N": False}
 
 
+_NUMBER_START = frozenset("+-0123456789.")
+_SPECIAL_FLOATS = {".inf", ".nan"}
+# go-yaml v2's resolve.go: what a plain scalar must look like to be tried as a float.
+_YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+
+def _go_parse_int(text: str) -> int | None:
+    """Go's strconv.ParseInt(text, 0, 64): 0x/0o/0b prefixes and a leading 0 for octal."""
+    sign, body = (-1, text[1:]) if text[:1] == "-" else (1, text[1:] if text[:1] == "+" else text)
+    if not body:
+        return None
+    base, digits = 10, body
+    lowered = body[:2].lower()
+    if lowered in ("0x", "0o", "0b"):
+        base, digits = {"0x": 16, "0o": 8, "0b": 2}[lowered], body[2:]
+    elif body[0] == "0" and len(body) > 1:
+        base, digits = 8, body[1:]
+    if not digits or not digits.isascii() or not digits.isalnum():
+        return None
+    if len(digits) > MAX_INT_BITS:  # before int(): Python refuses more than 4300 decimal digits
+        return _construct(_INT, text)  # raises the usual "not a valid int" / "more than N bits"
+    try:
+        number = sign * int(digits, base)
+    except ValueError:
+        return None
+    if number.bit_length() > MAX_INT_BITS:
+        raise InputError(f"integer of more than {MAX_INT_BITS} bits")
+    # Past int64 go-yaml reads a float; kept as an int here so the message shows the digits written.
+    return number
+
+
+def _go_yaml_number(value: str) -> int | float | None:
+    """A plain scalar as go-yaml v2 (which kubectl and sigs.k8s.io/yaml use) resolves a number:
+    underscores dropped, Go's integer syntax, then its float syntax. `08080`, `0_8080` and `1e4`
+    are floats there (integral ones reach the apiserver as JSON integers); `0o17620` is an int."""
+    if value[0] == ".":
+        try:
+            return float(value) if _YAML_STYLE_FLOAT.match(value) else None
+        except ValueError:
+            return None
+    plain = value.replace("_", "")
+    number = _go_parse_int(plain)
+    if number is not None:
+        return number
+    if _YAML_STYLE_FLOAT.match(plain):
+        return float(plain)
+    return None
+
+
 def _resolve_plain(value: str) -> Any:
     """A plain scalar read the way Kubernetes reads YAML 1.1 (yes/no/on/off/y/n are booleans)."""
     if not value:
@@ -70,6 +120,13 @@ def _resolve_plain(value: str) -> Any:
         return _SHORT_BOOLS[value]
     if value.isdigit() and (value[0] != "0" or value == "0") and value.isascii() and len(value) < 300:
         return int(value)  # the common case of the int resolver, without its regex and constructor
+    if value[0] in _NUMBER_START:
+        number = _go_yaml_number(value)
+        if number is not None:
+            return number
+        if value.lstrip("+-").lower() not in _SPECIAL_FLOATS:
+            # go-yaml v2 reads no sexagesimal (1:30) or other YAML 1.1 number forms: a string.
+            return value
     resolvers = RESOLVERS.get(value[0])
     if resolvers is None:
         return value

@@ -385,10 +385,11 @@ def test_tags_never_construct_anything(tmp_path: Path, lint_json, name: str) -> 
 NUMBERS = {
     # (containerPort, hostPort) as written → the invalid-spec messages expected
     "huge int": ("80", "99999999999999999999999999", ["hostPort 99999999999999999999999999 is outside 0-65535"]),
-    "float": ("8080.0", "8080.0", ["containerPort must be an integer, not number 8080.0",
-                                   "hostPort must be an integer, not number 8080.0"]),
-    "exponent": ("8.08e3", "8.08e+3", ["containerPort must be an integer, not string '8.08e3'",
-                                       "hostPort must be an integer, not number 8080.0"]),
+    # Integral floats reach the apiserver as JSON numbers that decode into int32 (issue 11).
+    "float": ("8080.0", "8080.0", []),
+    "exponent": ("8.08e3", "8.08e+3", []),
+    "fraction": ("8080.5", "80.25", ["containerPort must be an integer, not number 8080.5",
+                                     "hostPort must be an integer, not number 80.25"]),
     "inf": (".inf", "-.inf", ["containerPort must be an integer, not number inf",
                               "hostPort must be an integer, not number -inf"]),
     "nan": (".nan", ".NaN", ["containerPort must be an integer, not number nan",
@@ -433,7 +434,7 @@ def test_service_ports_odd_numbers(tmp_path: Path, lint_json) -> None:
         (9, "port must be an integer, not boolean true"),
         (10, "nodePort must be an integer, not string '30000'"),
         (11, "port must be an integer, not null"),
-        (12, "nodePort must be an integer, not string '3.0e4'"),
+        # 3.0e4 is go-yaml's float 30000, a JSON number that decodes into int32: valid (issue 11).
     ]
 
 
@@ -515,11 +516,14 @@ def test_engine_shared_reference_bomb(engine: Engine) -> None:
     assert [f.rule for f in findings] == ["host-network"]
 
 
+HOST_PORT_8080 = "hostPort 8080 publishes this container port on the IP of whichever node runs the pod"
 JSON_BODIES = {
     # JSON-decoded admission objects with odd numbers: (json text of the port, expected message)
     "huge int": ("99999999999999999999999999", "hostPort 99999999999999999999999999 is outside 0-65535"),
-    "float": ("8080.0", "hostPort must be an integer, not number 8080.0"),
-    "exponent": ("8.08e3", "hostPort must be an integer, not number 8080.0"),
+    # An integral JSON number decodes into the int32 field: a host port, not a type error (issue 11).
+    "float": ("8080.0", "host-port:" + HOST_PORT_8080),
+    "exponent": ("8.08e3", "host-port:" + HOST_PORT_8080),
+    "fraction": ("8080.5", "hostPort must be an integer, not number 8080.5"),
     "boolean": ("true", "hostPort must be an integer, not boolean true"),
     "string": ('"8080"', "hostPort must be an integer, not string '8080'"),
     "list": ("[8080]", "hostPort must be an integer, not a list"),
@@ -532,7 +536,8 @@ def test_engine_json_body_odd_ports(engine: Engine, name: str) -> None:
     value = json.loads('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": '
                        f'[{{"name": "c", "ports": [{{"containerPort": 80, "hostPort": {port}}}]}}]}}}}')
     findings = engine.check_object(K8sObject(value, object_ref(value)))
-    assert message in [f.message for f in findings if f.rule == "invalid-spec"]
+    rule, _, message = message.rpartition(":") if message.startswith("host-port:") else ("invalid-spec", "", message)
+    assert message in [f.message for f in findings if f.rule == rule]
     assert all(f.line is None for f in findings)
 
 

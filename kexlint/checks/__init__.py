@@ -26,7 +26,7 @@ from ..loader import Pointer
 class Settings:
     """Cluster facts the rules depend on."""
 
-    kube_version: tuple[int, int] = (1, 36)
+    kube_version: tuple[int, int] = (1, 37)  # config.DEFAULT_KUBE_VERSION (checks must not import config)
     node_port_range: tuple[int, int] = (30000, 32767)
 
 
@@ -65,5 +65,11 @@ class Conflict:
 
 
 def is_int(value: object) -> bool:
-    """An integer as Kubernetes' JSON decoding accepts one (not a bool, not a float)."""
-    return type(value) is int
+    """An integer as the apiserver's JSON decoding accepts one into an int field: not a bool, and a
+    float only when its value is integral (`8080.0` and `8.08e3` decode into int32 as 8080)."""
+    return type(value) is int or (type(value) is float and value.is_integer())
+
+
+def as_int(value: object) -> int | None:
+    """The integer the apiserver reads, or None when it would refuse the value."""
+    return int(value) if is_int(value) else None  # type: ignore[call-overload]

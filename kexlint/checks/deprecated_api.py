@@ -39,9 +39,21 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
         yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is no longer served since Kubernetes "
                   f"{_version(removed)} (target {shown_target}){use}.{notes}", level="error")
         return
+    introduced = entry.get("introduced")
+    if introduced and parse_kube_version(introduced) > target_version:
+        return  # not yet in the target release: another rule's business, not a deprecation
+    if entry.get("stage") == "alpha":
+        # Alpha APIs are off by default but a cluster can enable them (--runtime-config and a feature
+        # gate), so until the release that removes them they are "not served unless enabled".
+        yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is an alpha API, not served unless enabled "
+                  f"on the cluster (target {shown_target}{_until(removed)}){use}.{notes}", level="warning")
+        return
     deprecated = entry.get("deprecated")
     if deprecated and parse_kube_version(deprecated) > target_version:
         return
-    until = f", removal planned in {_version(removed)}" if removed else ""
     yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is deprecated (target {shown_target}"
-              f"{until}){use}.{notes}", level="warning")
+              f"{_until(removed)}){use}.{notes}", level="warning")
+
+
+def _until(removed: str | None) -> str:
+    return f", removal planned in {_version(removed)}" if removed else ""

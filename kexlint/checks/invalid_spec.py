@@ -102,6 +102,10 @@ def _pod_spec(spec: Any, path: tuple) -> Iterator[Hit]:
             ports = container.get("ports") if isinstance(container, dict) else None
             if ports is not None and not isinstance(ports, list):
                 yield Hit((*path, list_name, index, "ports"), f"ports must be a list, not {_kind_of(ports)}")
+            elif list_name == "ephemeralContainers" and ports:
+                # validateEphemeralContainers: "Ports are not allowed for ephemeral containers".
+                yield Hit((*path, list_name, index, "ports"), "ephemeral containers may not have ports; "
+                          "the apiserver rejects them")
     for port_path, port in container_ports(spec):
         where = (*path, *port_path)
         yield from _port(port.get("containerPort"), "containerPort", (*where, "containerPort"))

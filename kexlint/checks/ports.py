@@ -67,11 +67,11 @@ def host_bindings(spec: dict[str, Any]) -> Iterator[HostBinding]:
         if not isinstance(protocol, str) or not isinstance(ip, str):
             continue
         if is_int(host_port) and 0 < host_port <= 65535:
-            yield HostBinding(ip, host_port, protocol, (*path, "hostPort"), False)
+            yield HostBinding(ip, int(host_port), protocol, (*path, "hostPort"), False)
         elif host_network:
             container_port = port.get("containerPort")
             if is_int(container_port) and 0 < container_port <= 65535:
-                yield HostBinding(ip, container_port, protocol, (*path, "containerPort"), True)
+                yield HostBinding(ip, int(container_port), protocol, (*path, "containerPort"), True)
 
 
 def service_node_ports(spec: dict[str, Any]) -> Iterator[tuple[Pointer, int, str]]:

@@ -23,7 +23,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ..config import parse_kube_version
+from ..config import DEFAULT_KUBE_VERSION, parse_kube_version
 from ..loader import MAX_FILE_BYTES, InputError, decode, looks_like_json
 from ..registry import rules_by_id
 from .convert import CONVERSIONS, Unfixable
@@ -258,7 +258,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="print a unified diff instead of writing; exit 1 if anything would change")
     parser.add_argument("--kube-version", metavar="X.Y",
                         help="target Kubernetes version: convert what is deprecated there (default: "
-                             "kube-version from .kexlint.yaml, else 1.36)")
+                             f"kube-version from .kexlint.yaml, else {DEFAULT_KUBE_VERSION})")
     parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: .kexlint.yaml nearby)")
     parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
     return parser

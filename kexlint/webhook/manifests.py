@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from kexlint import __version__
+from kexlint.config import DEFAULT_KUBE_VERSION
 
 DEFAULT_NAMESPACE = "kexlint"
 FAILURE_POLICIES = ("Fail", "Ignore")
@@ -64,10 +65,10 @@ SELECTOR_LABELS = {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/compon
 LABELS = {**SELECTOR_LABELS, "app.kubernetes.io/part-of": APP_NAME}
 
 # An empty mapping: every built-in rule with its default settings. Replace via --config.
-DEFAULT_CONFIG = """\
+DEFAULT_CONFIG = f"""\
 # kexlint configuration used by the admission webhook: the same format as .kexlint.yaml.
 # To customise, regenerate with `kexlint webhook manifests --config FILE` or patch this ConfigMap.
-kube-version: "1.36"
+kube-version: "{DEFAULT_KUBE_VERSION}"
 webhook:
   mode: enforce        # warn: never deny, only return warnings (roll a policy out with it first)
   deny-level: error    # findings below it are returned as warnings

@@ -12,7 +12,7 @@ from kexlint.registry import builtin_rules, rules_by_id
 
 
 def rendered(capsys, *args):
-    assert main(["webhook", "manifests", *args]) == 0
+    assert main(["webhook", "manifests", "--image", "registry.example.com/kexlint:test", *args]) == 0
     return list(yaml.safe_load_all(capsys.readouterr().out))
 
 

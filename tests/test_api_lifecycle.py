@@ -1,0 +1,88 @@
+"""The deprecated-api table: generated from the apiserver's lifecycle data, complete by construction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kexlint.checks import Settings
+from kexlint.checks.deprecated_api import check
+from kexlint.config import parse_kube_version
+from kexlint.findings import ObjectRef
+from kexlint.model import K8sObject, Target
+from kexlint.tools import lifecycle
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = yaml.safe_load((ROOT / "rules" / "deprecated-api.yaml").read_text())["params"]["apis"]
+TARGET = (1, 37)
+
+
+def hits(api_version: str, kind: str, target: tuple[int, int] = TARGET) -> list:
+    obj = K8sObject({"apiVersion": api_version, "kind": kind}, ObjectRef(api_version, kind, None, "x"))
+    return list(check(Target(obj, (), obj.value), {"apis": TABLE}, Settings(kube_version=target)))
+
+
+def test_every_kind_has_a_replacement_or_a_note() -> None:
+    missing = [f"{e['apiVersion']} {e['kind']}" for e in TABLE if not e.get("replacement") and not e.get("notes")]
+    assert not missing
+
+
+def test_table_is_what_the_generator_writes() -> None:
+    current = (ROOT / "rules" / "deprecated-api.yaml").read_text()
+    assert lifecycle.generate(TABLE) == TABLE, "stale: run python -m kexlint.tools.lifecycle"
+    assert "extracted" in current and "k8s.io/api prerelease-lifecycle" in current
+
+
+def test_every_lifecycle_entry_is_in_the_table() -> None:
+    listed = {(e["apiVersion"], e["kind"]) for e in TABLE}
+    for key, tags in lifecycle.lifecycle().items():
+        if "deprecated" in tags or "removed" in tags:
+            assert key in listed, key
+
+
+@pytest.mark.parametrize("entry", TABLE, ids=lambda e: f"{e['apiVersion']}-{e['kind']}")
+def test_flagged_at_target(entry: dict) -> None:
+    found = hits(entry["apiVersion"], entry["kind"])
+    removed = entry.get("removed") and parse_kube_version(entry["removed"]) <= TARGET
+    introduced = entry.get("introduced") and parse_kube_version(entry["introduced"]) > TARGET
+    if removed:
+        assert [h.level for h in found] == ["error"] and "no longer served" in found[0].message
+    elif introduced:
+        assert not found
+    elif entry.get("stage") == "alpha":
+        assert [h.level for h in found] == ["warning"] and "not served unless enabled" in found[0].message
+    elif entry.get("deprecated") and parse_kube_version(entry["deprecated"]) <= TARGET:
+        assert [h.level for h in found] == ["warning"] and "deprecated" in found[0].message
+    else:
+        assert not found
+
+
+@pytest.mark.parametrize(("api_version", "kind", "level"), [
+    ("rbac.authorization.k8s.io/v1alpha1", "Role", "error"),
+    ("scheduling.k8s.io/v1alpha1", "PriorityClass", "error"),
+    ("admissionregistration.k8s.io/v1alpha1", "ValidatingAdmissionPolicy", "error"),
+    ("resource.k8s.io/v1alpha3", "ResourceClaim", "error"),
+    ("storage.k8s.io/v1alpha1", "VolumeAttributesClass", "error"),
+    ("storagemigration.k8s.io/v1alpha1", "StorageVersionMigration", "error"),
+    ("admissionregistration.k8s.io/v1beta1", "ValidatingAdmissionPolicyBinding", "error"),
+    ("authentication.k8s.io/v1beta1", "SelfSubjectReview", "error"),
+    ("resource.k8s.io/v1beta1", "ResourceClaim", "warning"),
+    ("resource.k8s.io/v1beta2", "DeviceClass", "warning"),
+    ("storage.k8s.io/v1beta1", "VolumeAttributesClass", "error"),
+    ("networking.k8s.io/v1beta1", "ServiceCIDR", "error"),
+    ("coordination.k8s.io/v1beta1", "LeaseCandidate", "warning"),
+    ("admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicy", "warning"),
+])
+def test_issue_11_cases(api_version: str, kind: str, level: str) -> None:
+    assert [h.level for h in hits(api_version, kind)] == [level]
+
+
+def test_regenerating_leaves_the_rule_file_unchanged(tmp_path: Path) -> None:
+    before = (ROOT / "rules" / "deprecated-api.yaml").read_text()
+    proc = subprocess.run([sys.executable, "-m", "kexlint.tools.lifecycle"], cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == 0
+    assert (ROOT / "rules" / "deprecated-api.yaml").read_text() == before
