@@ -30,5 +30,5 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
             continue
         if host_network and host_port == port.get("containerPort"):
             continue
-        yield Hit((*path, "hostPort"), f"hostPort {host_port} publishes this container port on the IP of "
+        yield Hit((*path, "hostPort"), f"hostPort {int(host_port)} publishes this container port on the IP of "
                   "whichever node runs the pod")
