@@ -14,6 +14,8 @@ from .model import K8sObject, Target, is_kubernetes_object, is_list_kind, object
 from .registry import Rule, has_path
 
 SUPPRESS_PREFIX = "ignore.kexlint.io/"
+# Findings of one rule in one object; the last one kept says how many more there were.
+MAX_FINDINGS_PER_RULE = 100
 
 
 class RuleCrash(Exception):
@@ -103,13 +105,43 @@ class Engine:
         return run.lint_object(obj) + run.finish()
 
     def suppression(self, rule_id: str, obj: K8sObject) -> str | None:
-        reason = obj.annotations.get(SUPPRESS_PREFIX + rule_id)
-        if isinstance(reason, str) and reason.strip():
-            return f"annotation: {reason.strip()}"
+        # The pod template's annotations count too: they are the only ones that reach the Pods (and,
+        # for a CronJob, the Jobs) a workload's controllers create, so an annotation there suppresses
+        # the same finding on the workload and on everything made from it.
+        for found in _suppression_annotations(obj):
+            reason = found.get(SUPPRESS_PREFIX + rule_id)
+            if isinstance(reason, str) and reason.strip():
+                return f"annotation: {reason.strip()}"
         exclusion = self.config.exclusion(rule_id, obj.ref, obj.source)
         if exclusion is not None:
             return f"config: {exclusion.reason}"
         return None
+
+
+def _note_dropped(findings: list[Finding], dropped: dict[str, int]) -> list[Finding]:
+    last = {finding.rule: index for index, finding in enumerate(findings)}
+    for rule, count in dropped.items():
+        if rule in last:
+            finding = findings[last[rule]]
+            findings[last[rule]] = replace(finding, message=f"{finding.message} (... and {count:,} more)")
+    return findings
+
+
+def _suppression_annotations(obj: K8sObject) -> Iterator[dict[str, Any]]:
+    """The object's annotations, then those of each template on the way to its pod spec
+    (spec.template.metadata; spec.jobTemplate.metadata and its template's for a CronJob)."""
+    yield obj.annotations
+    found = obj.pod_spec()
+    if found is None:
+        return
+    node: Any = obj.value
+    for key in found[0][:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+        if key in ("template", "jobTemplate") and isinstance(node, dict):
+            metadata = node.get("metadata")
+            values = metadata.get("annotations") if isinstance(metadata, dict) else None
+            if isinstance(values, dict):
+                yield values
 
 
 def api_group(api_version: str | None) -> str:
@@ -179,6 +211,8 @@ class Run:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.facts = Facts()
+        self._kept: dict[str, int] = {}  # per rule, findings built for the object being observed
+        self._dropped: dict[str, int] = {}  # and hits past the cap, only counted
 
     def merge_facts(self, facts: Facts) -> None:
         """Take the facts of another run (a worker's) into this one."""
@@ -221,6 +255,9 @@ class Run:
     def _observe(self, obj: K8sObject, context: tuple | None) -> list[Finding]:
         findings: list[Finding] = []
         kind = obj.ref.kind
+        # Per rule, findings beyond MAX_FINDINGS_PER_RULE are counted, not built: one crafted object
+        # (a Pod with a million ports) must not cost a Finding per port.
+        self._kept, self._dropped = {}, {}
         by_target = self.engine.by_target if context is None else self.engine.cross_by_target
         for target_kind, actives in by_target.items():
             for target in targets(obj, target_kind):
@@ -239,6 +276,8 @@ class Run:
                                          line or 0, column or 0) from None
                     except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
                         raise RuleCrash(rule.id, obj.ref, err) from err
+        if self._dropped:
+            findings = _note_dropped(findings, self._dropped)
         return findings
 
     def _evaluate(self, active: ActiveRule, target: Target, context: tuple | None) -> Iterator[Finding]:
@@ -255,7 +294,7 @@ class Run:
                     lambda path: self._place(active, target.obj, target.path + tuple(path), context)):
                 if isinstance(item, Fact):
                     groups.setdefault(item.key, []).append(item)
-                elif context is None:
+                elif context is None and self._keep(rule.id):
                     yield self._finding(active, target.obj, target.path + tuple(item.path), item.message,
                                         item.level)
             return
@@ -264,7 +303,16 @@ class Run:
         else:
             hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
-            yield self._finding(active, target.obj, target.path + tuple(hit.path), hit.message, hit.level)
+            if self._keep(rule.id):
+                yield self._finding(active, target.obj, target.path + tuple(hit.path), hit.message, hit.level)
+
+    def _keep(self, rule_id: str) -> bool:
+        kept = self._kept.get(rule_id, 0)
+        if kept >= MAX_FINDINGS_PER_RULE:
+            self._dropped[rule_id] = self._dropped.get(rule_id, 0) + 1
+            return False
+        self._kept[rule_id] = kept + 1
+        return True
 
     def _finding(self, active: ActiveRule, obj: K8sObject, path: Pointer, message: str,
                  level: str | None = None) -> Finding:

@@ -6,7 +6,8 @@ import textwrap
 
 from .registry import Rule
 
-SUPPRESS_DEFAULT = "Annotate the object with `ignore.kexlint.io/{id}: \"<reason>\"` (the reason is required)."
+SUPPRESS_DEFAULT = ("Annotate the object with `ignore.kexlint.io/{id}: \"<reason>\"` (the reason is required); "
+                    "on a workload, annotate its pod template to reach the Pods it creates too.")
 
 
 def _wrap(text: str) -> str:

@@ -589,7 +589,8 @@ def test_conflict_detection_scales_linearly(build: Callable[[int], str], n: int)
     _lint_seconds(small)  # warm caches (rule modules, compiled schemas)
     t_small, f_small = _lint_seconds(small)
     t_big, f_big = _lint_seconds(big)
-    assert f_big > f_small > 0
+    # One object's findings per rule are capped (engine.MAX_FINDINGS_PER_RULE): equal counts are fine.
+    assert f_big >= f_small > 0
     # Quadratic would be 16x; allow for noise on a shared machine.
     assert t_big / max(t_small, 0.05) < 8, (t_small, t_big)
     assert t_big < 20

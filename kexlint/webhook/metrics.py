@@ -21,7 +21,10 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as _multiprocess
 
-from .admission import DENY, Outcome
+from kexlint.findings import LEVELS
+from kexlint.registry import rules_by_id
+
+from .admission import DENY, KNOWN_KINDS, OPERATIONS, Outcome
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # *_created series double the output and nothing here needs them
@@ -37,6 +40,10 @@ LATENCY = Histogram("kexlint_webhook_review_duration_seconds", "Time to answer o
                     buckets=LATENCY_BUCKETS)
 FINDINGS = Counter("kexlint_webhook_findings_total", "Unsuppressed findings in reviewed objects, by rule, "
                    "level and whether they denied the request", ["rule", "level", "denied"])
+SUPPRESSED = Counter("kexlint_webhook_suppressed_findings_total", "Findings silenced by an annotation or a "
+                     "config exclusion, by rule and source (annotation, config)", ["rule", "source"])
+REFUSED = Counter("kexlint_webhook_suppressions_refused_total", "ignore.kexlint.io annotations that "
+                  "webhook.suppression did not honour for the requester, by rule", ["rule"])
 CERT_RELOADS = Counter("kexlint_webhook_certificate_reloads_total", "Serving certificate (re)loads from disk",
                        ["result"])
 # livemax: the newest certificate any live worker serves.
@@ -58,13 +65,31 @@ def cluster_state(stale: bool, objects: int, facts: int) -> None:
     CLUSTER_FACTS.set(facts)
 
 
+# Label values come only from these sets: every distinct value is a series in every worker's file
+# and in every scrape, and the request is the client's to fill (a 1 MB `kind` once made 1 MB series).
+OTHER = "other"
+_KINDS = frozenset(kind for _, kind in KNOWN_KINDS)
+_OPERATIONS = frozenset(OPERATIONS)
+_LEVELS = frozenset(LEVELS)
+
+
+def _known(value: str, known: frozenset[str] | set[str]) -> str:
+    return value if value in known else OTHER
+
+
 def record(outcome: Outcome, seconds: float) -> None:
-    kind = outcome.kind or "unknown"
-    REVIEWS.labels(outcome.operation or "unknown", kind, outcome.verdict).inc()
+    rules = set(rules_by_id())
+    REVIEWS.labels(_known(outcome.operation, _OPERATIONS), _known(outcome.kind, _KINDS), outcome.verdict).inc()
     LATENCY.observe(seconds)
     denied = set(outcome.denied_rules) if outcome.verdict == DENY else set()
     for finding in outcome.findings:
-        FINDINGS.labels(finding.rule, finding.level, "true" if finding.rule in denied else "false").inc()
+        FINDINGS.labels(_known(finding.rule, rules), _known(finding.level, _LEVELS),
+                        "true" if finding.rule in denied else "false").inc()
+    for finding in outcome.suppressed:
+        source = "annotation" if (finding.suppressed or "").startswith("annotation: ") else "config"
+        SUPPRESSED.labels(_known(finding.rule, rules), source).inc()
+    for rule in outcome.refused:
+        REFUSED.labels(_known(rule, rules)).inc()
 
 
 def exposition() -> bytes:

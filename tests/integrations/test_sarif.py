@@ -196,16 +196,20 @@ def _fingerprints(log: dict[str, Any]) -> dict[str, tuple[str, int]]:
 
 
 def test_fingerprints_survive_edits_that_shift_lines(tmp_path: Path) -> None:
+    # Two host ports (without hostNetwork: under it a hostPort equal to its containerPort is part of
+    # the host-network finding).
+    pod = HOST_NETWORK_POD.replace("  hostNetwork: true\n", "").replace(
+        "      hostPort: 8086\n", "      hostPort: 8086\n    - containerPort: 8088\n      hostPort: 8088\n")
     manifest = tmp_path / "app.yaml"
-    manifest.write_text(HOST_NETWORK_POD)
+    manifest.write_text(pod)
     before = _fingerprints(_sarif("app.yaml", cwd=tmp_path))
     # Unrelated edits above the finding: a comment, another object, reformatted metadata.
     manifest.write_text("# owned by team tsdb\n\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n---\n"
-                        + HOST_NETWORK_POD.replace("  name: influxdb\n", "  name: influxdb\n  labels: {a: b}\n"))
+                        + pod.replace("  name: influxdb\n", "  name: influxdb\n  labels: {a: b}\n"))
     after = _fingerprints(_sarif("app.yaml", cwd=tmp_path))
     assert set(before) == set(after) and len(before) == 2
     for key, (rule, line) in before.items():
         assert after[key][0] == rule and after[key][1] == line + 7  # the same result, moved down
     # …while a different object or field gets a different fingerprint.
-    manifest.write_text(HOST_NETWORK_POD.replace("name: influxdb\n  namespace", "name: grafana\n  namespace"))
+    manifest.write_text(pod.replace("name: influxdb\n  namespace", "name: grafana\n  namespace"))
     assert not set(_fingerprints(_sarif("app.yaml", cwd=tmp_path))) & set(before)

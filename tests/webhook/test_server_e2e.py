@@ -89,12 +89,12 @@ def test_warnings(server):
 
 
 def test_update_against_old_object(server):
-    old = deployment(host_network=True)
-    allowed = server.review(admission_review("UPDATE", deployment(host_network=True, replicas=9), old))
+    old = deployment(host_port=8080)
+    allowed = server.review(admission_review("UPDATE", deployment(host_port=8080, replicas=9), old))
     assert allowed["allowed"] is True and "pre-existing" in allowed["warnings"][0]
     denied = server.review(admission_review("UPDATE", deployment(host_network=True, host_port=8080), old))
     assert denied["allowed"] is False
-    assert "host-port:" in denied["status"]["message"] and "host-network:" not in denied["status"]["message"]
+    assert "host-network:" in denied["status"]["message"] and "host-port:" not in denied["status"]["message"]
 
 
 def test_delete_v1beta1_dry_run_generate_name_and_suppression(server):
@@ -112,7 +112,11 @@ def test_delete_v1beta1_dry_run_generate_name_and_suppression(server):
         assert response["status"]["message"].startswith("kexlint: Pod team-a/web- has 1 violation")
         quiet = pod(host_network=True, annotations={"ignore.kexlint.io/host-network": "CNI"})
         body = admission_review("CREATE", quiet)
-        assert server.review(body, conn) == {"uid": body["request"]["uid"], "allowed": True}
+        suppressed = server.review(body, conn)
+        assert suppressed["allowed"] is True and "status" not in suppressed
+        # Still reported to the client and the audit log.
+        assert suppressed["warnings"][0].startswith("kexlint host-network (suppressed: annotation: CNI): ")
+        assert suppressed["auditAnnotations"] == {"suppressed": '{"host-network":"annotation: CNI"}'}
     finally:
         conn.close()
 
@@ -232,3 +236,16 @@ def test_sigterm_lets_the_request_in_flight_finish(certs, tmp_path):
         assert slow.process.wait(timeout=15) == 0
     finally:
         slow.stop()
+
+
+@pytest.mark.skip(reason="not done: see test_refused.test_oversized_review_gets_the_failure_verdict_with_its_uid")
+def test_oversized_review_is_answered_as_a_review_over_tls(server):
+    """Over the limit (65536 here): the client still gets an AdmissionReview with its uid and the
+    failure-mode verdict (allow, with a warning), not a bare 413 that failurePolicy would decide."""
+    body = admission_review("CREATE", pod(host_network=True, annotations={"pad": "x" * 70000}))
+    status, answer, _ = server.call("POST", "/validate", json.dumps(body).encode())
+    assert status == 200 and answer["kind"] == "AdmissionReview"
+    response = answer["response"]
+    assert response["uid"] == body["request"]["uid"] and response["allowed"] is True
+    assert "over the limit of 65536" in response["warnings"][0]
+    assert "failure-mode allow" in response["warnings"][0]
