@@ -85,10 +85,14 @@ def _result(finding: Finding, index: dict[str, int], report: Report) -> dict[str
         origin = report.origin(finding.file)
         if origin is not None:
             # The line is one of the rendered stream: say so, and point at the kustomization file.
+            template = report.template(finding.file, finding.line)
+            inside = f"; template {template[0]}, line {template[1]}" if template else ""
             result["message"]["text"] = (f"{text} [{finding.file}, line {finding.line} of the rendered "
-                                         "output]")
+                                         f"output{inside}]")
             properties.update(renderedFrom=finding.file, renderedLine=finding.line,
                               renderedColumn=finding.column)
+            if template is not None:
+                properties.update(template=template[0], templateLine=template[1])
             uri, region = _uri(origin), {"startLine": 1}
         else:
             uri, region = _uri(finding.file), {"startLine": finding.line or 1, "startColumn": finding.column or 1}
