@@ -21,6 +21,9 @@ TARGETS = {
     "container": "every container, init container and ephemeral container of a pod spec",
     "service": "Services",
     "ingress": "Ingresses",
+    "ingressclass": "IngressClasses",
+    "gateway": "Gateways and ListenerSets (Gateway API)",
+    "route": "HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes (Gateway API)",
 }
 
 

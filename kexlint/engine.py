@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .checks import Conflict, Hit, Place
+from .checks import Conflict, Fact, Hit, Place
 from .config import Config
 from .findings import Finding, ObjectRef, json_pointer
 from .loader import Document, InputError, Pointer
@@ -19,11 +19,14 @@ SUPPRESS_PREFIX = "ignore.kexlint.io/"
 class RuleCrash(Exception):
     """A rule raised: a bug in kexlint, reported with the rule and object instead of a traceback."""
 
-    def __init__(self, rule: str, ref: ObjectRef, error: BaseException) -> None:
-        super().__init__(f"rule {rule} failed on {ref}: {type(error).__name__}: {error}")
+    def __init__(self, rule: str, ref: ObjectRef | None, error: BaseException,
+                 findings: list[Finding] | None = None) -> None:
+        subject = str(ref) if ref is not None else "the linted set"
+        super().__init__(f"rule {rule} failed on {subject}: {type(error).__name__}: {error}")
         self.rule = rule
         self.ref = ref
         self.error = error
+        self.findings = findings or []  # what the other rules concluded (finish() goes on past a crash)
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,12 @@ class Engine:
             self.active.append(ActiveRule(rule, level, forced, params, rule.schema_paths))
         # Rules grouped by target, so each object's targets are looked up once per kind of target.
         self.by_target: dict[str, list[ActiveRule]] = {}
+        # The cross-object rules alone, for context objects.
+        self.cross_by_target: dict[str, list[ActiveRule]] = {}
         for active in self.active:
             self.by_target.setdefault(active.rule.target, []).append(active)
+            if active.rule.is_collector:
+                self.cross_by_target.setdefault(active.rule.target, []).append(active)
 
     def run(self) -> Run:
         """A lint run over a set of objects, which cross-object rules see as one set."""
@@ -105,27 +112,124 @@ class Engine:
         return None
 
 
+def api_group(api_version: str | None) -> str:
+    """"apps/v1" → "apps"; the core group ("v1") is ""."""
+    return api_version.rpartition("/")[0] if api_version else ""
+
+
+def identity_of(ref: ObjectRef) -> tuple:
+    """(api group, kind, namespace, name): the same object whatever its apiVersion's version."""
+    return (api_group(ref.api_version), ref.kind, ref.namespace, ref.name)
+
+
+def controller_of(value: dict[str, Any], namespace: str | None) -> tuple | None:
+    """The identity of the controller named in ownerReferences (`controller: true`), if any."""
+    metadata = value.get("metadata")
+    owners = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+    if not isinstance(owners, list):
+        return None
+    for owner in owners:
+        if isinstance(owner, dict) and owner.get("controller") is True:
+            kind, name = owner.get("kind"), owner.get("name")
+            api_version = owner.get("apiVersion")
+            if isinstance(kind, str) and isinstance(name, str) and isinstance(api_version, str):
+                return (api_group(api_version), kind, namespace, name)
+    return None
+
+
+def label_of(identity: tuple) -> str:
+    _, kind, namespace, name = identity
+    return str(ObjectRef(None, kind, namespace, name))
+
+
+# Context objects that stand for their controller: the Pods of a ReplicaSet, DaemonSet, Job...,
+# and the ReplicaSets of a Deployment. Counting them would make a DaemonSet conflict with itself.
+OWNED_KINDS = frozenset({("", "Pod"), ("apps", "ReplicaSet"), ("batch", "Job")})
+
+
+@dataclass
+class Facts:
+    """What a run keeps of its objects for the cross-object rules; picklable, so worker processes
+    (or a cluster cache) ship these instead of documents, and `Run.merge_facts` joins them."""
+
+    # rule id → fact key → facts with that key
+    by_rule: dict[str, dict[Hashable, list[Fact]]] = field(default_factory=dict)
+    # identities of the linted objects: a context object with one of them is being re-applied
+    linted: set[tuple] = field(default_factory=set)
+    # linted objects without a namespace, by (group, kind, name): applied to whichever namespace
+    # kubectl is told, so they re-apply over the object of that name in any namespace
+    linted_unnamespaced: set[tuple] = field(default_factory=set)
+    # context object → its controller, for owners listed after the objects they own
+    owners: dict[tuple, tuple] = field(default_factory=dict)
+
+    def merge(self, other: Facts) -> None:
+        for rule_id, groups in other.by_rule.items():
+            mine = self.by_rule.setdefault(rule_id, {})
+            for key, facts in groups.items():
+                mine.setdefault(key, []).extend(facts)
+        self.linted |= other.linted
+        self.linted_unnamespaced |= other.linted_unnamespaced
+        self.owners.update(other.owners)
+
+
 class Run:
-    """Objects linted one at a time; cross-object rules keep only their facts and conclude last."""
+    """Objects linted one at a time; cross-object rules hand their facts to the run, which
+    concludes last. Context objects (what already exists) are observed, never reported on."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.collectors: dict[str, Any] = {
-            active.rule.id: active.rule.module.Collector()  # type: ignore[union-attr]
-            for active in engine.active if active.rule.is_collector
-        }
+        self.facts = Facts()
+
+    def merge_facts(self, facts: Facts) -> None:
+        """Take the facts of another run (a worker's) into this one."""
+        self.facts.merge(facts)
 
     def lint_object(self, obj: K8sObject) -> list[Finding]:
+        self._note_linted(obj.ref)
+        return self._observe(obj, None)
+
+    def add_context(self, obj: K8sObject | dict[str, Any], where: str | None = None) -> None:
+        """Observe an object that already exists, for the cross-object rules only.
+
+        where: how findings name it ("in the cluster"); by default its file:line. A controller-owned
+        Pod or ReplicaSet stands for its controller. Raises as lint_object does."""
+        if not isinstance(obj, K8sObject):
+            obj = K8sObject(obj, object_ref(obj))
+        identity = identity_of(obj.ref)
+        owner = controller_of(obj.value, obj.ref.namespace) if identity[:2] in OWNED_KINDS else None
+        if owner is not None:
+            self.facts.owners[identity] = owner
+            identity = self._owner(owner)
+        self._observe(obj, (identity, where))
+
+    def _note_linted(self, ref: ObjectRef) -> None:
+        identity = identity_of(ref)
+        self.facts.linted.add(identity)
+        if ref.namespace is None:
+            self.facts.linted_unnamespaced.add((identity[0], identity[1], identity[3]))
+
+    def _owner(self, identity: tuple) -> tuple:
+        """The top controller: a Pod's ReplicaSet's Deployment when that ReplicaSet was seen."""
+        seen = {identity}
+        while identity in self.facts.owners:
+            identity = self.facts.owners[identity]
+            if identity in seen:  # a cycle of ownerReferences: stop anywhere
+                break
+            seen.add(identity)
+        return identity
+
+    def _observe(self, obj: K8sObject, context: tuple | None) -> list[Finding]:
         findings: list[Finding] = []
         kind = obj.ref.kind
-        for target_kind, actives in self.engine.by_target.items():
+        by_target = self.engine.by_target if context is None else self.engine.cross_by_target
+        for target_kind, actives in by_target.items():
             for target in targets(obj, target_kind):
                 for active in actives:
                     rule = active.rule
                     if rule.kinds is not None and kind not in rule.kinds:
                         continue
                     try:
-                        findings.extend(self._evaluate(active, target))
+                        findings.extend(self._evaluate(active, target, context))
                     except RecursionError:
                         # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
                         # value nested a few hundred levels deep, which a JSON admission request can
@@ -137,18 +241,26 @@ class Run:
                         raise RuleCrash(rule.id, obj.ref, err) from err
         return findings
 
-    def _evaluate(self, active: ActiveRule, target: Target) -> Iterator[Finding]:
+    def _evaluate(self, active: ActiveRule, target: Target, context: tuple | None) -> Iterator[Finding]:
         rule = active.rule
         value = target.value
         if active.paths is not None and not any(has_path(value, path) for path in active.paths):
             return
         settings = self.engine.settings
+        if rule.is_collector:
+            module = rule.module
+            groups = self.facts.by_rule.setdefault(rule.id, {})
+            for item in module.collect(  # type: ignore[union-attr]
+                    target, active.params, settings,
+                    lambda path: self._place(active, target.obj, target.path + tuple(path), context)):
+                if isinstance(item, Fact):
+                    groups.setdefault(item.key, []).append(item)
+                elif context is None:
+                    yield self._finding(active, target.obj, target.path + tuple(item.path), item.message,
+                                        item.level)
+            return
         if rule.schema is not None:
             hits: Iterable[Hit] = rule.schema_hits(target)
-        elif rule.id in self.collectors:
-            hits = self.collectors[rule.id].observe(
-                target, active.params, settings,
-                lambda path: self._place(active, target.obj, target.path + tuple(path)))
         else:
             hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
@@ -170,21 +282,61 @@ class Run:
             suppressed=self.engine.suppression(active.rule.id, obj),
         )
 
-    def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
+    def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer, context: tuple | None) -> Place:
         line, column = obj.locate(path)
         where = f"{obj.source}:{line}" if obj.source else json_pointer(path)
-        # The token holds all a finding needs, so the object itself is not kept alive.
+        if context is not None:
+            identity, given = context
+            return Place(label_of(identity), given or where, identity, True, None)
+        # The token holds all a finding needs (and pickles), so the object itself is not kept alive.
         suppressed = self.engine.suppression(active.rule.id, obj)
-        token = (active, obj.source, line, column, tuple(path), obj.ref, suppressed)
-        return Place(str(obj.ref), where, token)
+        token = (active.rule.id, obj.source, line, column, tuple(path), obj.ref, suppressed)
+        return Place(str(obj.ref), where, identity_of(obj.ref), False, token)
+
+    def _settled(self, groups: dict[Hashable, list[Fact]]) -> dict[Hashable, list[Fact]]:
+        """The groups as conclusions see them: context facts resolved to their top controller
+        (owners may have come after what they own), re-applied objects counted once, as linted."""
+        facts = self.facts
+        settled: dict[Hashable, list[Fact]] = {}
+        for key, group in groups.items():
+            kept = []
+            for fact in group:
+                place = fact.place
+                if place.context:
+                    identity = self._owner(place.identity)
+                    group_kind_name = (identity[0], identity[1], identity[3])
+                    if identity in facts.linted or group_kind_name in facts.linted_unnamespaced:
+                        continue
+                    if identity != place.identity:
+                        fact = replace(fact, place=replace(place, identity=identity, label=label_of(identity)))
+                kept.append(fact)
+            if kept:
+                settled[key] = kept
+        return settled
 
     def finish(self) -> list[Finding]:
         findings = []
-        for collector in self.collectors.values():
-            conflicts: Iterable[Conflict] = collector.conclude()
+        crash: RuleCrash | None = None
+        actives = {active.rule.id: active for active in self.engine.active}
+        for rule_id, active in actives.items():
+            if not active.rule.is_collector:
+                continue
+            groups = self.facts.by_rule.get(rule_id, {})
+            module = active.rule.module
+            try:
+                conflicts: list[Conflict] = list(module.conclude(  # type: ignore[union-attr]
+                    self._settled(groups), active.params, self.engine.settings))
+            except Exception as err:  # noqa: BLE001 - reported as the rule's bug; the other rules go on
+                crash = crash or RuleCrash(rule_id, None, err)
+                continue
             for conflict in conflicts:
-                active, source, line, column, path, ref, suppressed = conflict.place.token
-                findings.append(Finding(active.rule.id, active.level, conflict.message, active.rule.fix,
+                if conflict.place.context:
+                    continue
+                _, source, line, column, path, ref, suppressed = conflict.place.token  # type: ignore[misc]
+                findings.append(Finding(rule_id, active.level, conflict.message, active.rule.fix,
                                         source, line, column, path, ref, suppressed,
                                         related=(conflict.related,) if conflict.related else ()))
+        if crash is not None:
+            crash.findings = findings
+            raise crash
         return findings

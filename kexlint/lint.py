@@ -312,7 +312,12 @@ class Linter:
         self._keep_excerpts(text, rendered.name, first)
 
     def finish(self) -> LintResult:
-        self.result.findings.extend(self.run.finish())
+        try:
+            self.result.findings.extend(self.run.finish())
+        except RuleCrash as crash:
+            # A cross-object conclusion's bug: one line, and the other rules' conclusions still count.
+            self.result.findings.extend(crash.findings)
+            self.result.problems.append(InputProblem("(cross-object rules)", 0, 0, str(crash)))
         self.result.findings.sort(key=Finding.sort_key)
         self.result.problems.sort(key=lambda p: (p.file, p.line, p.column))
         return self.result

@@ -23,18 +23,34 @@ POD_SPEC_PATHS: dict[str, Pointer] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-# The API group of every built-in kind the rules look at: the pod-spec kinds, Service and Ingress.
-# The admission webhook reviews exactly these (plus custom resources with a pod template).
+GATEWAY_API = "gateway.networking.k8s.io"
+# Kinds holding listeners: a Gateway, and since Gateway API v1.5 the ListenerSets attached to it.
+LISTENER_KINDS = ("Gateway", "ListenerSet")
+# The route kinds of Gateway API (TCPRoute and UDPRoute are still experimental, same group).
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+# The API group of every built-in kind the rules look at: the pod-spec kinds, Service, Ingress and
+# IngressClass, and Gateway API's kinds. The admission webhook reviews exactly these (plus custom
+# resources with a pod template).
 BUILTIN_KIND_GROUPS: dict[str, str] = {
     "Pod": "", "PodTemplate": "", "ReplicationController": "", "Service": "",
     "Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
     "Job": "batch", "CronJob": "batch",
-    "Ingress": "networking.k8s.io",
+    "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
+    **{kind: GATEWAY_API for kind in (*LISTENER_KINDS, *ROUTE_KINDS, "ReferenceGrant")},
 }
 # Custom resources (Argo Rollout, OpenKruise CloneSet, …) that embed a pod template.
 GENERIC_POD_SPEC_PATH: Pointer = ("spec", "template", "spec")
 
-TARGET_KINDS = ("object", "pod-spec", "container", "service", "ingress")
+TARGET_KINDS = ("object", "pod-spec", "container", "service", "ingress", "ingressclass", "gateway", "route")
+# Targets that are a whole object of some kinds (the API group is not checked: a Gateway API kind
+# under another group is a different resource, but kind names do not collide in practice).
+WHOLE_OBJECT_TARGETS: dict[str, tuple[str, ...]] = {
+    "service": ("Service",),
+    "ingress": ("Ingress",),
+    "ingressclass": ("IngressClass",),
+    "gateway": LISTENER_KINDS,
+    "route": ROUTE_KINDS,
+}
 
 
 @dataclass
@@ -148,11 +164,8 @@ def targets(obj: K8sObject, kind: str) -> Iterator[Target]:
                     for index, container in enumerate(containers):
                         if isinstance(container, dict):
                             yield Target(obj, (*path, list_name, index), container)
-    elif kind == "service":
-        if obj.ref.kind == "Service":
-            yield Target(obj, (), obj.value)
-    elif kind == "ingress":
-        if obj.ref.kind == "Ingress":
+    elif kind in WHOLE_OBJECT_TARGETS:
+        if obj.ref.kind in WHOLE_OBJECT_TARGETS[kind]:
             yield Target(obj, (), obj.value)
     else:  # pragma: no cover - rule files are validated against TARGET_KINDS
         raise ValueError(f"unknown target {kind!r}")

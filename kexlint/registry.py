@@ -44,7 +44,8 @@ class Rule:
 
     @property
     def is_collector(self) -> bool:
-        return self.module is not None and hasattr(self.module, "Collector")
+        """A cross-object rule: its module collects facts and concludes over them."""
+        return self.module is not None and hasattr(self.module, "collect")
 
     @cached_property
     def validator(self) -> Any:
@@ -153,8 +154,9 @@ def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
             module = _check_module(data["check"])
         except ImportError:
             raise RuleFileError(f"{path}: check: no check named {data['check']!r} in kexlint/checks") from None
-        if not hasattr(module, "check") and not hasattr(module, "Collector"):
-            raise RuleFileError(f"{path}: check: {data['check']!r} defines neither check() nor Collector")
+        if not hasattr(module, "check") and not (hasattr(module, "collect") and hasattr(module, "conclude")):
+            raise RuleFileError(f"{path}: check: {data['check']!r} defines neither check() nor "
+                                "collect() and conclude()")
     try:
         data["message"].format(value="", field="", **data.get("params", {}))
     except (KeyError, IndexError, ValueError) as err:

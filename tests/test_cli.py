@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+RULES = ROOT / "rules"
 
 HOST_NETWORK_POD = """\
 apiVersion: v1
@@ -42,7 +43,7 @@ def test_examples_text_output_and_exit_code() -> None:
     assert "examples/influxdb-hostport.yaml:12:7: error host-port hostPort 8086" in out
     assert "examples/influxdb-ingress.yaml:2:1: error deprecated-api extensions/v1beta1 Ingress" in out
     assert "  fix: " in out
-    assert out.rstrip().endswith("3 errors, 2 warnings, 0 suppressed in 11 objects from 9 files")
+    assert out.rstrip().endswith("3 errors, 2 warnings, 0 suppressed in 13 objects from 10 files")
     assert "\033[" not in out  # no colour when not a TTY
     assert proc.stderr == b""
 
@@ -165,7 +166,7 @@ def test_rules_and_explain(run_cli) -> None:
     code, out, _ = run_cli("rules")
     assert code == 0
     ids = [line.split()[0] for line in out.strip().split("\n")]
-    assert ids == sorted(ids) and "host-network" in ids and len(ids) == len(list((ROOT / "rules").glob("*.yaml")))
+    assert ids == sorted(ids) and "host-network" in ids and len(ids) == len(list(RULES.glob("*.yaml")))
     code, out, _ = run_cli("explain", "host-port")
     assert code == 0
     for section in ("What it does", "Why it matters", "How to fix", "Example", "Use instead", "Suppress"):

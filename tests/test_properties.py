@@ -49,7 +49,8 @@ annotations = field(st.dictionaries(st.sampled_from([
     "service.beta.kubernetes.io/load-balancer-source-ranges",
     "networking.gke.io/load-balancer-type"]), field(st.text(max_size=12)), max_size=3))
 metadata = st.fixed_dictionaries({"name": field(st.text(min_size=1, max_size=8))}, optional={
-    "namespace": field(st.text(max_size=5)), "annotations": annotations})
+    "namespace": field(st.text(max_size=5)), "annotations": annotations,
+    "labels": field(st.dictionaries(st.sampled_from(["app"]), st.sampled_from(["a", "b", "gw", "web"])))})
 
 pods = st.fixed_dictionaries({"apiVersion": st.just("v1"), "kind": st.just("Pod"), "metadata": metadata,
                               "spec": field(pod_spec)})
@@ -73,7 +74,36 @@ ingresses = st.fixed_dictionaries({
         "tls": field(st.lists(field(st.fixed_dictionaries({"hosts": field(st.lists(st.text(max_size=5)))})),
                               max_size=2)),
         "rules": anything}))})
-objects = st.one_of(pods, deployments, services, ingresses)
+# Gateway API and the wiring between objects (selectors, backends, parents), for the cross-object rules.
+names = st.sampled_from(["a", "b", "gw", "web"])
+listener = st.fixed_dictionaries({"name": field(names), "port": field(st.sampled_from([80, 443, 53, 0])),
+                                  "protocol": field(st.sampled_from(["HTTP", "HTTPS", "TLS", "TCP", "UDP", "x"]))},
+                                 optional={"hostname": field(st.sampled_from(["a.example.com", "*.example.com"])),
+                                           "allowedRoutes": anything})
+gateways = st.fixed_dictionaries({
+    "apiVersion": st.just("gateway.networking.k8s.io/v1"), "kind": st.sampled_from(["Gateway", "ListenerSet"]),
+    "metadata": metadata, "spec": field(st.fixed_dictionaries({"listeners": field(st.lists(field(listener),
+                                                                                             max_size=3))},
+                                                               optional={"parentRef": anything,
+                                                                         "allowedListeners": anything}))})
+ref = st.fixed_dictionaries({"name": field(names)}, optional={
+    "namespace": field(st.text(max_size=3)), "port": field(ports), "sectionName": field(names),
+    "kind": field(st.sampled_from(["Gateway", "ListenerSet", "Service"]))})
+route_rule = st.fixed_dictionaries({}, optional={"backendRefs": field(st.lists(field(ref), max_size=2)),
+                                                 "matches": anything})
+routes = st.fixed_dictionaries({
+    "apiVersion": st.just("gateway.networking.k8s.io/v1"),
+    "kind": st.sampled_from(["HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant"]),
+    "metadata": metadata, "spec": field(st.fixed_dictionaries({}, optional={
+        "parentRefs": field(st.lists(field(ref), max_size=2)), "hostnames": anything,
+        "rules": field(st.lists(field(route_rule), max_size=2)), "from": anything, "to": anything}))})
+wired_services = st.fixed_dictionaries({
+    "apiVersion": st.just("v1"), "kind": st.just("Service"), "metadata": metadata,
+    "spec": field(st.fixed_dictionaries({"selector": field(st.dictionaries(st.sampled_from(["app"]), names)),
+                                         "ports": field(st.lists(field(st.fixed_dictionaries(
+                                             {"port": field(ports)}, optional={"targetPort": field(
+                                                 st.one_of(ports, names))})), max_size=2))}))})
+objects = st.one_of(pods, deployments, services, ingresses, gateways, routes, wired_services)
 
 
 def _check_findings(findings: list[Any], from_file: bool) -> None:

@@ -57,6 +57,10 @@ def test_shipped_rules_are_valid_and_the_folder_is_the_registry() -> None:
 def test_every_pod_spec_kind_has_its_api_group() -> None:
     """The webhook reviews the kinds of BUILTIN_KIND_GROUPS; a pod-spec kind missing there would be
     linted by the CLI and waved through by the webhook."""
-    from kexlint.model import BUILTIN_KIND_GROUPS, POD_SPEC_PATHS
+    from kexlint.model import BUILTIN_KIND_GROUPS, POD_SPEC_PATHS, WHOLE_OBJECT_TARGETS
 
-    assert set(POD_SPEC_PATHS) | {"Service", "Ingress"} == set(BUILTIN_KIND_GROUPS)
+    whole_objects = {kind for kinds in WHOLE_OBJECT_TARGETS.values() for kind in kinds}
+    # ReferenceGrant is no target of its own: dangling-route reads it as a fact.
+    assert set(POD_SPEC_PATHS) | whole_objects | {"ReferenceGrant"} == set(BUILTIN_KIND_GROUPS)
+    for rule in builtin_rules():
+        assert rule.kinds is None or rule.kinds <= set(BUILTIN_KIND_GROUPS), rule.id

@@ -106,7 +106,9 @@ def test_examples_in_docs_behave() -> None:
             text = rule.docs[section]
             if "apiVersion" not in text:
                 continue
-            linter = Linter(Engine(builtin_rules(), parse_config({}, "-", set(rules_by_id()))))
+            # Rules that are off by default are turned on: the example shows what they flag.
+            config = parse_config({"rules": {rule.id: {"enabled": True}}}, "-", set(rules_by_id()))
+            linter = Linter(Engine(builtin_rules(), config))
             linter.lint_text(text, f"{rule.id}-{section}.yaml")
             result = linter.finish()
             fired = any(f.rule == rule.id for f in result.findings)

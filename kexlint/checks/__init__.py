@@ -1,13 +1,23 @@
 """Python checks for what a JSON Schema cannot express; one module per check.
 
-A module defines either `check(target, params, settings) -> Iterable[Hit]` (one target at a time)
-or a `Collector` class for conflicts across objects: `observe(target, params, settings, place)`
-records facts (and may yield Hits found inside the one target), `conclude()` yields Conflicts.
+A module defines either `check(target, params, settings) -> Iterable[Hit]` (one target at a time),
+or, for conflicts across objects, map/reduce over small picklable facts:
+
+- `collect(target, params, settings, place) -> Iterator[Hit | Fact]`: `place(path)` is the Place of
+  a field of the target's object. Hits are findings inside the one object; Facts go to the engine,
+  which stores them by key (the module keeps no state, so facts can come from worker processes and
+  from a cluster cache).
+- `conclude(groups, params, settings) -> Iterator[Conflict]`: pure, over facts grouped by key. For
+  one admission review the engine passes only the groups whose keys the reviewed object produced,
+  plus those named in the module's optional `GLOBAL_KEYS` tuple. Two facts with the same
+  `place.identity` are the same workload, never a conflict with itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from ..loader import Pointer
 
@@ -29,11 +39,21 @@ class Hit:
 
 @dataclass(frozen=True)
 class Place:
-    """A field of an object in the linted set, resolved when it was observed."""
+    """A field of an observed object, resolved when it was observed; picklable (no documents, no rules)."""
 
-    label: str  # "Kind namespace/name" of the object
-    where: str  # "file:line" or the JSON pointer when there is no file
-    token: object  # opaque to checks: the engine's handle to turn this into a finding
+    label: str  # "DaemonSet monitoring/node-exporter": the workload (a controller-owned context Pod
+    #             or ReplicaSet carries its owner's label and identity)
+    where: str  # "file:line", the JSON pointer when there is no file, or "in the cluster"
+    identity: tuple  # (api group, kind, namespace, name) of that workload
+    context: bool = False  # observed as context (it already exists): never reported on
+    token: object = None  # opaque to checks: the engine's handle to turn this into a finding
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: Hashable  # facts with equal keys are concluded together: ("TCP", 9100), a nodePort, ...
+    value: Any  # small and picklable: only what the conclusion needs, never a document
+    place: Place
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,7 @@ class Conflict:
     place: Place
     message: str
     related: str = ""  # where the other side is, "file:line"
+    level: str | None = None  # overrides the rule's default level, as Hit.level does
 
 
 def is_int(value: object) -> bool:

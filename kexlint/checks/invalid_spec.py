@@ -6,6 +6,8 @@ and the JSON decoding of typed fields: a quoted number or boolean is a type erro
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,49 @@ from . import Hit, Settings, is_int
 from .ports import PROTOCOLS, container_ports
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+def _is_cidr(value: str) -> bool:
+    """As the apiserver's IsValidCIDR (netutils.ParseCIDRSloppy): an address and a prefix length,
+    host bits allowed, IPv4 octets with leading zeros allowed (Python refuses those, Go's sloppy
+    parser does not)."""
+    address, slash, prefix = value.partition("/")
+    if not slash or not prefix.isdigit():
+        return False
+    if ":" not in address:
+        address = _LEADING_ZEROS.sub("", address)
+    try:
+        ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _source_ranges(service: dict[str, Any], spec: dict[str, Any]) -> Iterator[Hit]:
+    """ValidateService: each spec range (spaces around it allowed, a historical accident), or else
+    each comma-separated range of the legacy annotation, must be a CIDR."""
+    ranges = spec.get("loadBalancerSourceRanges")
+    if isinstance(ranges, list) and ranges:
+        for index, value in enumerate(ranges):
+            if not isinstance(value, str):
+                yield Hit(("spec", "loadBalancerSourceRanges", index),
+                          f"a source range must be a string, not {_kind_of(value)}")
+            elif not _is_cidr(value.strip()):
+                yield Hit(("spec", "loadBalancerSourceRanges", index), f"loadBalancerSourceRanges "
+                          f"entry {value.strip()!r} is not a valid CIDR (e.g. 10.240.0.0/24); the "
+                          "apiserver rejects it")
+        return
+    metadata = service.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    legacy = annotations.get(SOURCE_RANGES_ANNOTATION) if isinstance(annotations, dict) else None
+    if isinstance(legacy, str) and legacy.strip():
+        bad = [v.strip() for v in legacy.strip().split(",") if not _is_cidr(v.strip())]
+        if bad:
+            yield Hit(("metadata", "annotations", SOURCE_RANGES_ANNOTATION),
+                      f"{SOURCE_RANGES_ANNOTATION} holds {', '.join(map(repr, bad))}, not a list of "
+                      "CIDRs (e.g. 10.240.0.0/24,10.250.0.0/24); the apiserver rejects it")
 
 
 def _kind_of(value: Any) -> str:
@@ -108,6 +153,7 @@ def _service(service: dict[str, Any]) -> Iterator[Hit]:
     if ranges is not None and not isinstance(ranges, list):
         yield Hit(("spec", "loadBalancerSourceRanges"),
                   f"loadBalancerSourceRanges must be a list, not {_kind_of(ranges)}")
+    yield from _source_ranges(service, spec)
 
 
 def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterator[Hit]:

@@ -38,10 +38,20 @@ def _covers_everything(cidrs: list[Any]) -> str | None:
 
 
 def _internal(annotations: dict[str, Any], params: dict[str, Any]) -> bool:
-    """Cloud annotations that put the load balancer on a private network only."""
+    """Cloud annotations that put the load balancer on a private network only.
+
+    A marker with a `value` needs that value; one without takes any value but those in its
+    `except` list: AWS's in-tree provider reads `aws-load-balancer-internal: "false"` as
+    internet-facing and any other non-empty value as internal."""
     for marker in params.get("internal-annotations", []):
         value = annotations.get(marker["annotation"])
-        if value is not None and (marker.get("value") is None or str(value).lower() == marker["value"]):
+        if value is None:
+            continue
+        text = str(value).strip().lower()
+        if marker.get("value") is not None:
+            if text == str(marker["value"]).lower():
+                return True
+        elif text and text not in {str(v).lower() for v in marker.get("except", ())}:
             return True
     return False
 

@@ -66,7 +66,10 @@ WEBHOOK_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("", "v1", ("pods", "services", "replicationcontrollers", "podtemplates")),
     ("apps", "v1", ("deployments", "replicasets", "statefulsets", "daemonsets")),
     ("batch", "v1", ("jobs", "cronjobs")),
-    ("networking.k8s.io", "v1", ("ingresses",)),
+    ("networking.k8s.io", "v1", ("ingresses", "ingressclasses")),
+    # Every served version: TCPRoute and UDPRoute are v1alpha2 only.
+    ("gateway.networking.k8s.io", "*", ("gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes",
+                                        "tcproutes", "udproutes", "referencegrants")),
 )
 # Namespaces never sent to the webhook: the control plane's, and our own, so that with
 # failurePolicy Fail a broken webhook can still be redeployed (otherwise its own pods are rejected).
@@ -345,7 +348,7 @@ def _webhook_configuration(opts: ManifestOptions) -> dict[str, Any]:
                 "apiGroups": [group],
                 "apiVersions": [version],
                 "resources": list(resources),
-                "scope": "Namespaced",
+                "scope": "*",  # IngressClass is cluster-scoped
             }
             for group, version, resources in WEBHOOK_RULES
         ],

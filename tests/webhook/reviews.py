@@ -26,6 +26,13 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "Job": ("batch", "v1", "jobs"),
     "CronJob": ("batch", "v1", "cronjobs"),
     "Ingress": ("networking.k8s.io", "v1", "ingresses"),
+    "IngressClass": ("networking.k8s.io", "v1", "ingressclasses"),
+    "Gateway": ("gateway.networking.k8s.io", "v1", "gateways"),
+    "ListenerSet": ("gateway.networking.k8s.io", "v1", "listenersets"),
+    "HTTPRoute": ("gateway.networking.k8s.io", "v1", "httproutes"),
+    "GRPCRoute": ("gateway.networking.k8s.io", "v1", "grpcroutes"),
+    "TLSRoute": ("gateway.networking.k8s.io", "v1", "tlsroutes"),
+    "ReferenceGrant": ("gateway.networking.k8s.io", "v1", "referencegrants"),
 }
 OPTIONS_KIND = {"CREATE": "CreateOptions", "UPDATE": "UpdateOptions", "DELETE": "DeleteOptions"}
 

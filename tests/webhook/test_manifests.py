@@ -35,7 +35,9 @@ EXPECTED_RULES = [
     ("", "v1", ["pods", "services", "replicationcontrollers", "podtemplates"]),
     ("apps", "v1", ["deployments", "replicasets", "statefulsets", "daemonsets"]),
     ("batch", "v1", ["jobs", "cronjobs"]),
-    ("networking.k8s.io", "v1", ["ingresses"]),
+    ("networking.k8s.io", "v1", ["ingresses", "ingressclasses"]),
+    ("gateway.networking.k8s.io", "*", ["gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes",
+                                        "tcproutes", "udproutes", "referencegrants"]),
 ]
 FAKE_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 

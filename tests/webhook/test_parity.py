@@ -31,7 +31,9 @@ from kexlint.webhook.admission import SKIP, Settings, review_outcome
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 NEEDS_SOURCE_TEXT = {"duplicate-key"}
-CROSS_OBJECT = {"host-port-conflict", "node-port-conflict"}
+CROSS_OBJECT = {"host-port-conflict", "node-port-conflict", "dangling-service", "service-target-port",
+                "dangling-ingress", "ingress-conflict", "gateway-listener-conflict", "dangling-route",
+                "route-conflict"}
 SEEN: Counter = Counter()
 
 
