@@ -38,6 +38,12 @@ def _uri(path: str) -> str:
 _SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "info": "2.0"}
 
 
+def _name(rule_id: str) -> str:
+    """PascalCase friendly name; SARIF1001 wants it to differ from the id, so a one-word id gets a suffix."""
+    name = "".join(part.capitalize() for part in rule_id.split("-"))
+    return name + "Rule" if name.lower() == rule_id.lower() else name
+
+
 def _rule(rule: Rule) -> dict[str, Any]:
     docs = rule.docs
     markdown = (f"**{rule.summary}**\n\n{docs['what']}\n\n**Why:** {docs['why']}\n\n**Fix:** {rule.fix}\n\n"
@@ -45,7 +51,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
                 f"[Full documentation]({DOCS_URL.format(rule=rule.id)})\n")
     return {
         "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "name": _name(rule.id),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": docs["what"]},
         "help": {"text": f"{docs['why']}\nFix: {rule.fix}", "markdown": markdown},
