@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .config import (
@@ -24,9 +25,13 @@ from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, expand_paths
 from .loader import MAX_FILE_BYTES
+from .paths import PathFilter
+from .progress import Progress
 from .registry import RuleFileError, builtin_rules, rules_by_id
+from .sources import HelmOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+COLOR_CHOICES = ("auto", "always", "never")
 SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix", "audit")
 
 
@@ -62,7 +67,19 @@ def _lint_parser() -> argparse.ArgumentParser:
                         help="name to report for findings read from stdin")
     parser.add_argument("--max-file-size", type=float, metavar="MIB", default=MAX_FILE_BYTES / 2**20,
                         help="refuse files larger than this many MiB (default %(default)g)")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="do not read paths matching this gitignore-style pattern, relative to the "
+                             "working directory (repeatable; adds to exclude-paths in .kexlint.yaml)")
+    parser.add_argument("--helm-values", action="append", default=[], metavar="FILE",
+                        help="values file for rendering Helm charts (helm template --values; repeatable)")
+    parser.add_argument("--helm-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="value for rendering Helm charts (helm template --set; repeatable)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="text format: only the finding and error lines (no source, fix or summary)")
+    parser.add_argument("--no-fix", action="store_true", help="text format: leave out the fix hints")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colour the text output: auto (on a TTY, unless NO_COLOR is set), always, "
+                             "never; --color alone means always")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
     add_context_arguments(parser)
     return parser
@@ -101,28 +118,61 @@ def _use_color(choice: str, stream: object) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
 
 
+def bare_color(argv: list[str]) -> list[str]:
+    """`--color` without a value means always, and the word after it stays a PATH unless it is one
+    of the choices (argparse's nargs="?" would take `--color deploy/` as an invalid colour)."""
+    out = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[index:]
+        if arg == "--color" and (index + 1 == len(argv) or argv[index + 1] not in COLOR_CHOICES):
+            arg = "--color=always"
+        out.append(arg)
+    return out
+
+
+def path_filter(args: argparse.Namespace, config: Config) -> PathFilter:
+    """exclude-paths relative to the config's folder, --exclude relative to the working directory."""
+    paths = PathFilter()
+    if config.exclude_paths and config.path:
+        paths.add(os.path.dirname(os.path.abspath(config.path)), config.exclude_paths)
+    paths.add(os.getcwd(), args.exclude)
+    return paths
+
+
+def open_output(path: str) -> TextIO:
+    """The -o file, or one line saying why it cannot be written (before any linting is done)."""
+    try:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by run_lint
+    except OSError as err:
+        raise UsageError(f"-o {path}: cannot write: {err.strerror}") from None
+
+
 def run_lint(argv: list[str]) -> int:
     from .reporters import Report, render
 
-    args = _lint_parser().parse_args(argv)
+    args = _lint_parser().parse_args(bare_color(argv))
     if not args.paths:
         raise UsageError("no paths given (use - for stdin; see kexlint --help)")
     config = resolve_config(args)
     engine = Engine(builtin_rules(), config)
-    linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20), track_objects=args.format == "junit")
+    text_details = args.format == "text" and not args.quiet
+    linter = Linter(engine, max_bytes=int(args.max_file_size * 2**20), track_objects=args.format == "junit",
+                    helm=HelmOptions(tuple(args.helm_values), tuple(args.helm_set)), excerpts=text_details)
     if STDIN in args.paths and STDIN in args.context:
         raise UsageError("stdin (-) can be either a PATH or a --context, not both")
+    out = open_output(args.output) if args.output else sys.stdout
     stdin = sys.stdin.buffer if STDIN in args.paths or STDIN in args.context else None
     linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
-    for item in expand_paths(args.paths):
-        if isinstance(item, str):
-            linter.lint_path(item, stdin, args.stdin_filename)
-        else:
-            linter.result.problems.append(item)
-    result = linter.finish()
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
-        report = Report(result, builtin_rules(), args.show_suppressed, _use_color(args.color, out))
+        progress = Progress(sys.stderr, linter.result)
+        for item in expand_paths(args.paths, path_filter(args, config)):
+            linter.add(item, stdin, args.stdin_filename)
+            progress.tick()
+        progress.done()
+        result = linter.finish()
+        report = Report(result, builtin_rules(), args.show_suppressed, _use_color(args.color, out),
+                        quiet=args.quiet, fix_hints=not args.no_fix)
         out.write(render(args.format, report))
     finally:
         if args.output:

@@ -11,11 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import validated
 from .checks import Settings
 from .findings import LEVELS, ObjectRef
+from .loader import InputError, decode, read_documents
 
 CONFIG_NAMES = (".kexlint.yaml", ".kexlint.yml")
 # The newest stable Kubernetes release, the default target: 1.37, released August 2026. Change it
@@ -75,6 +74,8 @@ class Config:
     exclusions: tuple[Exclusion, ...] = ()
     webhook: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    # gitignore-style patterns of paths never read, relative to the config file's folder (kexlint.paths).
+    exclude_paths: tuple[str, ...] = ()
 
     def exclusion(self, rule: str, ref: ObjectRef, source: str | None) -> Exclusion | None:
         for exclusion in self.exclusions:
@@ -141,20 +142,63 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+# A config is a few hundred bytes; anything near this is not one.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(path: Path | None, known_rules: set[str]) -> Config:
+    """Read with the manifests' loader and its limits (depth, aliases, size), so a hostile config
+    (an alias bomb) fails in milliseconds with one line instead of being expanded first."""
     if path is None:
         return Config()
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
         raise ConfigError(f"{path}: cannot read config: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config is not UTF-8 text") from None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: invalid YAML: {err.problem}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config is over {MAX_CONFIG_BYTES >> 20} MiB; that is not a config")
+    try:
+        text = decode(raw)
+    except InputError as err:
+        raise ConfigError(f"{path}: config cannot be read: {err.message}") from None
+    data: Any = None
+    for doc in read_documents(text, str(path), is_json=False):
+        if isinstance(doc, InputError):
+            where = f":{doc.line}:{doc.column}" if doc.line and doc.column else f":{doc.line}" if doc.line else ""
+            message = doc.message if doc.message.startswith("invalid YAML") else f"invalid YAML: {doc.message}"
+            raise ConfigError(f"{path}{where}: {message}")
+        if doc.index > 0:
+            raise ConfigError(f"{path}:{doc.line}: a config is one YAML document; found a second one")
+        if doc.duplicates:
+            dup = doc.duplicates[0]
+            raise ConfigError(f"{path}:{dup.line}:{dup.column}: key {dup.pointer[-1]!r} is written twice")
+        data = doc.value
     return parse_config(data or {}, str(path), known_rules)
+
+
+def _allowed(schema: dict[str, Any]) -> list[str]:
+    """What a schema accepts, in words: enum values, and `a mapping (keys …)` for an object branch."""
+    words: list[str] = []
+    for branch in schema.get("oneOf") or schema.get("anyOf") or [schema]:
+        if "enum" in branch:
+            words.extend(json.dumps(v) if not isinstance(v, str) else v for v in branch["enum"])
+        elif branch.get("type") == "object" and branch.get("properties"):
+            words.append(f"a mapping with {', '.join(branch['properties'])}")
+        elif "type" in branch:
+            words.append(f"a {branch['type']}")
+    return words
+
+
+def _schema_message(error: Any) -> str:
+    """jsonschema's message, except where it does not say what would do: enums and oneOf."""
+    if error.validator in ("enum", "oneOf", "anyOf"):
+        allowed = _allowed(error.schema)
+        if allowed:
+            value = json.dumps(error.instance) if not isinstance(error.instance, (dict, list)) else \
+                f"a {type(error.instance).__name__}"
+            return f"{value} is not allowed; use one of: {', '.join(allowed)}"
+    return error.message
 
 
 def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
@@ -165,7 +209,7 @@ def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
         if errors:
             error = errors[0]
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-            raise ConfigError(f"{source}: {where}: {error.message}")
+            raise ConfigError(f"{source}: {where}: {_schema_message(error)}")
         validated.remember(key)
 
     def fail(where: str, message: str) -> ConfigError:
@@ -211,6 +255,7 @@ def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
         exclusions=tuple(exclusions),
         webhook=data.get("webhook") or {},
         path=source,
+        exclude_paths=tuple(data.get("exclude-paths") or ()),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -10,10 +11,34 @@ from typing import BinaryIO
 from .engine import Engine, RuleCrash, objects_of
 from .findings import Finding, InputProblem, ObjectRef
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
-from .sources import kustomization_file, render_kustomize, source_name
+from .paths import PathFilter
+from .sources import (
+    HelmOptions,
+    Rendered,
+    helm_available,
+    helm_missing_message,
+    helm_source_name,
+    is_chart,
+    kustomization_file,
+    render_helm,
+    render_kustomize,
+    source_name,
+)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
+# Named like files but read as the process's stdin (a pipe, which is refused as a path otherwise).
+STDIN_DEVICES = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+SKIPPED_TEMPLATE = "Helm template (contains `{{`): lint the rendered chart, `kexlint CHART_DIR` with helm on PATH"
+SKIPPED_EXCLUDED = "excluded (exclude-paths / --exclude)"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file not linted on purpose; counted in the summary with the reason, never dropped silently."""
+
+    path: str
+    reason: str
 
 
 @dataclass
@@ -27,12 +52,15 @@ class LintResult:
     # Every object linted, in order, so reporters can list the clean ones (JUnit passing testcases);
     # kept only when asked for, since it grows with the corpus.
     seen: list[tuple[str, ObjectRef]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Rendered Helm sources: source name → (line of each `# Source:` comment, template), in order.
+    templates: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    # (source, line) → the text of that line, for findings' excerpts (only when asked for).
+    excerpts: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-def is_helm_template(path: str) -> bool:
-    """A file under a Helm chart's templates/ folder (Chart.yaml beside that folder): Go templates
-    that are not manifests until `helm template` renders them, so they are linted from its output
-    (`helm template … | kexlint -`), not as files. pre-commit hands them over like any YAML."""
+def in_chart_templates(path: str) -> bool:
+    """A file under a Helm chart's templates/ folder (Chart.yaml beside that folder)."""
     parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
     for index in range(len(parts) - 2, 0, -1):
         if parts[index] == "templates" and os.path.isfile(os.sep.join([*parts[:index], "Chart.yaml"])):
@@ -40,26 +68,92 @@ def is_helm_template(path: str) -> bool:
     return False
 
 
-def expand_paths(paths: Iterable[str]) -> Iterator[str | InputProblem]:
+def is_helm_template(path: str) -> bool:
+    """A Go template of a chart: not a manifest until `helm template` renders it. Plain YAML that
+    happens to lie under templates/ (no `{{`) is a manifest like any other and is linted."""
+    if not in_chart_templates(path):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return b"{{" in handle.read(MAX_FILE_BYTES)
+    except OSError:
+        return False  # reading it again will say why
+
+
+def _special(path: str) -> str | None:
+    """Why a path that exists cannot be read as a file (a FIFO would block forever), or None."""
+    if path in STDIN_DEVICES:
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    what = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"refused: {what}, not a regular file (pipe it in with `-` instead)"
+
+
+def _walk(root: str, exclude: PathFilter, render_charts: bool) -> Iterator[str | InputProblem | Skipped]:
+    """Manifests below a directory (hidden and excluded directories not entered), in path order;
+    with helm on PATH a chart found on the way is yielded itself, to be rendered whole."""
+    found: list[str | InputProblem | Skipped] = []
+    for folder, dirs, files in os.walk(root):
+        kept = []
+        for name in sorted(dirs):
+            sub = os.path.join(folder, name)
+            if name.startswith(".") or (exclude and exclude.excluded(sub, is_dir=True)):
+                continue
+            if render_charts and is_chart(sub):
+                found.append(sub)
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in files:
+            if not name.endswith(MANIFEST_SUFFIXES):
+                continue
+            path = os.path.join(folder, name)
+            if exclude and exclude.excluded(path):
+                continue  # excluded files met in a walk are left out, as git leaves out ignored files
+            found.append(_file_item(path))
+    yield from sorted(found, key=lambda item: item if isinstance(item, str)
+                      else item.file if isinstance(item, InputProblem) else item.path)
+
+
+def _file_item(path: str) -> str | InputProblem | Skipped:
+    problem = _special(path)
+    if problem is not None:
+        return InputProblem(path, 0, 0, problem)
+    if is_helm_template(path):
+        return Skipped(path, SKIPPED_TEMPLATE)
+    return path
+
+
+def expand_paths(paths: Iterable[str], exclude: PathFilter | None = None
+                 ) -> Iterator[str | InputProblem | Skipped]:
     """Files named, and manifests found below directories (hidden directories skipped), in order.
 
-    A directory with a kustomization file is yielded itself, not walked: it is rendered whole."""
+    A directory with a kustomization file, and a Helm chart (directory or .tgz), is yielded itself,
+    not walked: it is rendered whole. A chart named without helm on PATH is an input problem; met
+    in a walk it is walked, and its templates are skipped (and counted)."""
+    exclude = exclude or PathFilter()
+    render_charts = helm_available()
     for path in paths:
         if path == STDIN:
             yield path
+        elif not os.path.exists(path) and path not in STDIN_DEVICES:
+            yield InputProblem(path, 0, 0, "no such file or directory")
+        elif exclude and exclude.excluded(path, is_dir=os.path.isdir(path)):
+            yield Skipped(path, SKIPPED_EXCLUDED)
         elif os.path.isdir(path) and kustomization_file(path):
             yield path
+        elif is_chart(path):
+            yield path if render_charts else InputProblem(path, 0, 0, helm_missing_message(path))
         elif os.path.isdir(path):
-            found = []
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(os.path.join(folder, f) for f in files if f.endswith(MANIFEST_SUFFIXES))
-            yield from sorted(p for p in found if not is_helm_template(p))
-        elif os.path.exists(path):
-            if not is_helm_template(path):
-                yield path
+            yield from _walk(path, exclude, render_charts)
         else:
-            yield InputProblem(path, 0, 0, "no such file or directory")
+            yield _file_item(path)
 
 
 def read_source(path: str, stdin: BinaryIO | None, max_bytes: int) -> bytes:
@@ -89,15 +183,39 @@ def _too_large(size: int, limit: int) -> str:
 class Linter:
     """Lints sources one at a time; cross-object findings come at the end."""
 
-    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES, track_objects: bool = False) -> None:
+    def __init__(self, engine: Engine, max_bytes: int = MAX_FILE_BYTES, track_objects: bool = False,
+                 helm: HelmOptions | None = None, excerpts: bool = False) -> None:
         self.engine = engine
         self.run = engine.run()
         self.max_bytes = max_bytes
         self.track_objects = track_objects
+        self.helm = helm or HelmOptions()
+        self.excerpts = excerpts
         self.result = LintResult()
 
+    def add(self, item: str | InputProblem | Skipped, stdin: BinaryIO | None = None,
+            stdin_name: str = "<stdin>") -> None:
+        """One item of expand_paths: lint a path, or record why it is not linted."""
+        if isinstance(item, InputProblem):
+            self.result.problems.append(item)
+        elif isinstance(item, Skipped):
+            self.result.skipped.append(item)
+        else:
+            self.lint_path(item, stdin, stdin_name)
+
     def lint_text(self, text: str, source: str) -> None:
+        first = len(self.result.findings)
         self.lint_documents(read_documents(text, source), source)
+        self._keep_excerpts(text, source, first)
+
+    def _keep_excerpts(self, text: str, source: str, first: int) -> None:
+        """The source lines of this source's findings, while its text is at hand."""
+        if not self.excerpts or len(self.result.findings) == first:
+            return
+        lines = text.splitlines()
+        for finding in self.result.findings[first:]:
+            if finding.file == source and finding.line and finding.line <= len(lines):
+                self.result.excerpts[(source, finding.line)] = lines[finding.line - 1]
 
     def lint_documents(self, documents: Iterable[Document | InputError], source: str,
                        strict: bool = False) -> None:
@@ -135,6 +253,9 @@ class Linter:
             result.problems.extend(held)
 
     def lint_path(self, path: str, stdin: BinaryIO | None = None, stdin_name: str = "<stdin>") -> None:
+        if path != STDIN and is_chart(path):
+            self.lint_chart(path)
+            return
         if path != STDIN and os.path.isdir(path):
             self.lint_kustomization(path)
             return
@@ -154,7 +275,9 @@ class Linter:
                 first = documents[0]
                 if isinstance(first, InputError) and first.message.startswith("invalid JSON: Expecting"):
                     documents = read_documents(text, source, is_json=False)
+            first = len(self.result.findings)
             self.lint_documents(documents, source, strict=True)
+            self._keep_excerpts(text, source, first)
         else:
             self.lint_text(text, source)
 
@@ -167,8 +290,26 @@ class Linter:
         except InputError as err:
             self.result.problems.append(InputProblem(source_name(directory), err.line, err.column, err.message))
             return
+        self._lint_rendered(rendered, text)
+
+    def lint_chart(self, chart: str) -> None:
+        """`helm template CHART` as one stream, like a kustomization."""
+        self.result.files += 1
+        try:
+            rendered = render_helm(chart, self.helm, self.max_bytes)
+            text = decode(rendered.data)
+        except InputError as err:
+            self.result.problems.append(InputProblem(helm_source_name(chart), err.line, err.column, err.message))
+            return
+        if rendered.templates:
+            self.result.templates[rendered.name] = rendered.templates
+        self._lint_rendered(rendered, text)
+
+    def _lint_rendered(self, rendered: Rendered, text: str) -> None:
         self.result.origins[rendered.name] = rendered.origin
+        first = len(self.result.findings)
         self.lint_documents(read_documents(text, rendered.name, is_json=False), rendered.name, strict=True)
+        self._keep_excerpts(text, rendered.name, first)
 
     def finish(self) -> LintResult:
         try:

@@ -554,6 +554,8 @@ def looks_like_json(name: str, text: str) -> bool:
 def read_documents(text: str, source: str, is_json: bool | None = None) -> Iterator[Document | InputError]:
     """Documents of one source's text; errors come out in the stream instead of being raised."""
     if is_json if is_json is not None else source.endswith(".json"):
+        if not text.strip():
+            return  # an empty .json file holds nothing to lint, as an empty .yaml file does
         try:
             yield json_document(text, source)
         except InputError as err:

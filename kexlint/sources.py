@@ -1,4 +1,5 @@
-"""Sources that are rendered before they are linted: a kustomization directory given as a PATH.
+"""Sources that are rendered before they are linted: a kustomization directory given as a PATH,
+and a Helm chart (a directory holding a Chart.yaml, or a packaged chart `.tgz`).
 
 `kexlint overlays/prod` where overlays/prod holds a kustomization file lints what
 `kubectl kustomize overlays/prod` prints, as one stream, instead of walking the directory's raw
@@ -9,6 +10,11 @@ source `overlays/prod (kustomize)` and carry the line and column in the rendered
 `kubectl kustomize overlays/prod | sed -n LINEp` shows. Reporters that must point at a real file
 (SARIF, GitHub annotations) use the kustomization file itself, `overlays/prod/kustomization.yaml`,
 recorded as the source's origin, and say the rendered line in the message.
+
+Helm charts are named `web (helm)` the same way. `helm template` starts each document with
+`# Source: web/templates/deployment.yaml`; those comments are kept per rendered source (the line of
+each in the stream), so every report can name the template and the line inside its rendered output
+as well as the line in the whole stream.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from .loader import InputError
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 RENDER_TIMEOUT = 120.0  # seconds; remote bases or a hung credential helper must not hang CI
 KUSTOMIZE_SUFFIX = " (kustomize)"
+HELM_SUFFIX = " (helm)"
+CHART_FILE = "Chart.yaml"
+CHART_ARCHIVES = (".tgz", ".tar.gz")
+_HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
 # kubectl logs through klog: `E1125 18:29:25.017888   17629 run.go:72] "command failed" err="…"`.
 _KLOG_PREFIX = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] (?:"command failed" err=)?')
 
@@ -34,6 +44,8 @@ class Rendered:
     name: str  # what findings call the source: "overlays/prod (kustomize)"
     origin: str  # the file on disk it came from: "overlays/prod/kustomization.yaml"
     data: bytes
+    # Helm: (line of the `# Source:` comment in the stream, template path) in stream order.
+    templates: tuple[tuple[int, str], ...] = ()
 
 
 def kustomization_file(directory: str) -> str | None:
@@ -72,3 +84,76 @@ def render_kustomize(directory: str, max_bytes: int, timeout: float = RENDER_TIM
         raise InputError(f"`kubectl kustomize {directory}` printed {len(done.stdout) / 2**20:.1f} MiB, "
                          f"over the {max_bytes / 2**20:.0f} MiB limit (raise it with --max-file-size)")
     return Rendered(source_name(directory), origin, done.stdout)
+
+
+# --- Helm ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HelmOptions:
+    """What `--helm-values FILE` and `--helm-set k=v` pass on to every `helm template`."""
+
+    values: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+
+
+def is_chart(path: str) -> bool:
+    """A chart directory (Chart.yaml inside) or a packaged chart (`helm package` writes NAME-VER.tgz)."""
+    if os.path.isdir(path):
+        return os.path.isfile(os.path.join(path, CHART_FILE))
+    return path.endswith(CHART_ARCHIVES) and os.path.isfile(path)
+
+
+def helm_available() -> bool:
+    return shutil.which("helm") is not None
+
+
+def helm_source_name(chart: str) -> str:
+    return chart.rstrip("/\\") + HELM_SUFFIX if chart not in ("/", "\\") else chart
+
+
+def helm_missing_message(chart: str) -> str:
+    return (f"Helm chart {chart} skipped: rendering it needs helm on PATH, which was not found; install "
+            f"helm, or render it yourself: helm template {chart} | kexlint -")
+
+
+def template_sections(text: str) -> tuple[tuple[int, str], ...]:
+    """Where each `# Source:` comment of helm's output is (1-based line) and the template it names."""
+    sections = []
+    line = 1
+    last = 0
+    for match in _HELM_SOURCE.finditer(text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        sections.append((line, match.group(1)))
+    return tuple(sections)
+
+
+def render_helm(chart: str, options: HelmOptions, max_bytes: int, timeout: float = RENDER_TIMEOUT) -> Rendered:
+    """`helm template CHART` with the user's values; every failure is an InputError naming the chart."""
+    helm = shutil.which("helm")
+    if helm is None:
+        raise InputError(helm_missing_message(chart))
+    origin = os.path.join(chart, CHART_FILE) if os.path.isdir(chart) else chart
+    command = [helm, "template", chart]
+    for values in options.values:
+        command += ["--values", values]
+    for assignment in options.sets:
+        command += ["--set", assignment]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise InputError(f"`helm template {chart}` did not finish within {timeout:g} s") from None
+    except OSError as err:
+        raise InputError(f"cannot run helm for {chart}: {err.strerror}") from None
+    if done.returncode != 0:
+        # helm prints `Error: <cause>` and, with a template error, where: the cause is the line to show.
+        lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("Error:")]
+        reason = (errors or lines or [f"exit code {done.returncode}"])[-1].removeprefix("Error:").strip()
+        raise InputError(f"`helm template {chart}` failed: {reason}")
+    if len(done.stdout) > max_bytes:
+        raise InputError(f"`helm template {chart}` printed {len(done.stdout) / 2**20:.1f} MiB, "
+                         f"over the {max_bytes / 2**20:.0f} MiB limit (raise it with --max-file-size)")
+    text = done.stdout.decode("utf-8", "replace")
+    return Rendered(helm_source_name(chart), origin, done.stdout, template_sections(text))

@@ -34,7 +34,7 @@ def test_cache_skips_jsonschema_for_unchanged_texts_only(tmp_path: Path) -> None
     (tmp_path / ".kexlint.yaml").write_text("fail-on: sometimes\n")  # changed: validated again
     out, err = run(cache, "pod.yaml", cwd=tmp_path)
     assert out == "2 True"
-    assert "fail-on: 'sometimes' is not one of" in err
+    assert 'fail-on: "sometimes" is not allowed; use one of' in err
 
 
 def test_unwritable_cache_still_validates(tmp_path: Path) -> None:

@@ -4,16 +4,21 @@ Which objects to convert comes from the deprecated-api rule's table (with .kexli
 and the target Kubernetes version), so fix converts exactly what `kexlint lint` flags; how to
 convert them is in .convert. Only this package imports ruamel.yaml (the `fix` extra).
 
-JSON files are not rewritten: directories are searched for *.yaml and *.yml only, and a JSON file
-or JSON on stdin is reported and left alone (json.dumps cannot promise to keep its formatting).
+JSON files are rewritten too, with json.dumps at the indentation the file uses (JSON has no
+comments to keep; key order is kept). Files are replaced by an atomic rename, except a file with
+hard links, which is rewritten in place so that every link sees the new text; the mode is kept, and a
+read-only file is refused rather than overwritten. A file mixing CRLF and LF keeps each line's own
+ending, changed lines included.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -33,6 +38,7 @@ __all__ = ["FixResult", "Plan", "fix_text", "run"]
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 YAML_SUFFIXES = (".yaml", ".yml")
+FIX_SUFFIXES = (*YAML_SUFFIXES, ".json")
 STDIN = "-"
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines would also split at \r, \f and U+2028
 
@@ -101,23 +107,8 @@ def _describe(obj: CommentedMap) -> str:
     return f"{obj.get('kind')}/{name}" if name else str(obj.get("kind"))
 
 
-def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
-    """The chunk's new text; its own text when nothing in it changes."""
-    yaml = new_yaml()
-    try:
-        root = yaml.load(chunk.body)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = chunk.line + mark.line + 1 if mark else chunk.line + 1
-        column = mark.column + 1 if mark else 0
-        raise InputError(f"invalid YAML: {err.problem or err.context or 'cannot parse'}", line, column) from None
-    except YAMLError as err:  # e.g. DuplicateKeyError without a mark
-        raise InputError(f"invalid YAML: {str(err).splitlines()[0] if str(err) else 'cannot parse'}",
-                         chunk.line + 1) from None
-    if not isinstance(root, CommentedMap):
-        return chunk.text
-    style = detect_style(root, chunk.body)  # before any edit: new nodes have no positions
-    first_conversion = len(result.converted)
+def _convert(root: CommentedMap, line_of: Callable[[CommentedMap], int], plan: Plan, result: FixResult) -> bool:
+    """Convert the flagged objects of one document in place; whether any was."""
     changed = False
     for obj in _objects(root):
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
@@ -126,7 +117,7 @@ def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
         entry = plan.flagged(api_version, kind)
         if entry is None:
             continue
-        line = chunk.line + obj.lc.line + 1
+        line = line_of(obj)
         what = f"line {line}: {api_version} {_describe(obj)}"
         conversion = CONVERSIONS.get((api_version, kind))
         if conversion is None:
@@ -147,6 +138,27 @@ def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
         changed = True
         result.converted.append(f"{_describe(obj)} {api_version} -> {conversion.replacement}")
         result.notes.extend(f"{what}: {note}" for note in notes)
+    return changed
+
+
+def _fix_chunk(chunk: Chunk, plan: Plan, result: FixResult) -> str:
+    """The chunk's new text; its own text when nothing in it changes."""
+    yaml = new_yaml()
+    try:
+        root = yaml.load(chunk.body)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = chunk.line + mark.line + 1 if mark else chunk.line + 1
+        column = mark.column + 1 if mark else 0
+        raise InputError(f"invalid YAML: {err.problem or err.context or 'cannot parse'}", line, column) from None
+    except YAMLError as err:  # e.g. DuplicateKeyError without a mark
+        raise InputError(f"invalid YAML: {str(err).splitlines()[0] if str(err) else 'cannot parse'}",
+                         chunk.line + 1) from None
+    if not isinstance(root, CommentedMap):
+        return chunk.text
+    style = detect_style(root, chunk.body)  # before any edit: new nodes have no positions
+    first_conversion = len(result.converted)
+    changed = _convert(root, lambda obj: chunk.line + obj.lc.line + 1, plan, result)
     if not changed:
         return chunk.text
     if chunk.body.startswith("---"):
@@ -176,15 +188,84 @@ def fix_text(text: str, plan: Plan) -> FixResult:
     """Convert the flagged objects of a YAML stream; raises InputError (with a line) on bad YAML."""
     result = FixResult(text)
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
-    work = text.replace("\r\n", "\n") if crlf else text
+    mixed = not crlf and "\r\n" in text
+    work = text.replace("\r\n", "\n") if crlf or mixed else text
     candidates = plan.candidates()
     pieces = []
     for chunk in split_documents(work):
         pieces.append(_fix_chunk(chunk, plan, result) if candidates.search(chunk.body) else chunk.text)
     new = "".join(pieces)
     if new != work:
-        result.text = new.replace("\n", "\r\n") if crlf else new
+        result.text = new.replace("\n", "\r\n") if crlf else _line_endings(text, new) if mixed else new
     return result
+
+
+def _round_trip(value: Any) -> Any:
+    """json.loads' values as the ruamel containers the conversions edit."""
+    if isinstance(value, dict):
+        return CommentedMap((k, _round_trip(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_round_trip(v) for v in value)
+    return value
+
+
+def _json_layout(text: str) -> dict[str, Any]:
+    """json.dumps arguments that write this file's layout back: its indent, or one line."""
+    match = re.search(r"[\[{][ \t]*\r?\n([ \t]+)\S", text)
+    if match:
+        indent = match.group(1)
+        return {"indent": len(indent) if set(indent) == {" "} else indent}
+    compact = re.search(r'"\s*:\s*', text)
+    colon = ":" if compact and compact.group(0) == '":' else ": "
+    comma = "," if re.search(r',"', text) and not re.search(r', "', text) else ", "
+    return {"separators": (comma, colon)}
+
+
+def fix_json(text: str, plan: Plan) -> FixResult:
+    """Convert the flagged objects of a JSON document; raises InputError (with a line) on bad JSON."""
+    result = FixResult(text)
+    if not plan.candidates().search(text) or not text.strip():
+        return result
+    try:
+        root = _round_trip(json.loads(text))
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg}", err.lineno, err.colno) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nesting too deep", 1) from None
+    if not isinstance(root, CommentedMap):
+        return result
+    # json.loads keeps no positions: notes name the object, on line 1 of the file.
+    if not _convert(root, lambda obj: 1, plan, result):
+        return result
+    newline = "\r\n" if "\r\n" in text else "\n"
+    new = json.dumps(_plain(root), ensure_ascii=False, **_json_layout(text))
+    if newline != "\n":
+        new = new.replace("\n", newline)
+    tail = text[len(text.rstrip()):]
+    result.text = new + tail
+    return result
+
+
+def _line_endings(old: str, new: str) -> str:
+    """new (written with LF) with each line ending as the old line it stands for ended: CRLF or LF.
+    Lines that did not change keep theirs; a changed line takes that of the line it replaces."""
+    old_lines = old.split("\n")
+    endings = ["\r\n" if line.endswith("\r") else "\n" for line in old_lines]
+    plain_old = [line.removesuffix("\r") for line in old_lines]
+    new_lines = new.split("\n")
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, plain_old, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        for offset, line in enumerate(new_lines[j1:j2]):
+            if op == "equal" or i2 > i1:
+                source = min(i1 + offset, i2 - 1) if i2 > i1 else i1
+            else:  # inserted lines: as the line before them ended
+                source = max(i1 - 1, 0)
+            out.append(line + (endings[source] if source < len(endings) else "\n"))
+    text = "".join(out)
+    # split() gave one more piece than there are line ends: drop the ending added to the last piece.
+    last = out[-1] if out else ""
+    return text[: len(text) - (len(last) - len(new_lines[-1]))] if out else text
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -211,7 +292,7 @@ def _yaml_files(paths: list[str]) -> list[str | tuple[str, str]]:
             files = []
             for folder, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(os.path.join(folder, name) for name in names if name.endswith(YAML_SUFFIXES))
+                files.extend(os.path.join(folder, name) for name in names if name.endswith(FIX_SUFFIXES))
             found.extend(sorted(files))
         elif os.path.exists(path):
             found.append(path)
@@ -220,9 +301,26 @@ def _yaml_files(paths: list[str]) -> list[str | tuple[str, str]]:
     return found
 
 
+def read_only(path: str) -> bool:
+    """No write permission bit at all (root could write it anyway: the mode says it is not meant to be)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
+
+
 def _write_atomically(path: str, data: bytes) -> None:
-    """Replace the file in one rename, so an interrupted fix never leaves half a manifest."""
+    """Replace the file in one rename, so an interrupted fix never leaves half a manifest; a file with
+    several hard links is rewritten in place instead, since a rename would cut it off from the others."""
     target = os.path.realpath(path)  # through a symlink: replace the file, not the link
+    if os.stat(target).st_nlink > 1:
+        with open(target, "r+b") as out:
+            out.write(data)
+            out.truncate()
+            out.flush()
+            os.fsync(out.fileno())
+        return
     folder = os.path.dirname(target) or "."
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
@@ -252,7 +350,8 @@ def _parser() -> argparse.ArgumentParser:
                     "CronJob, RBAC, ...) to their replacements in place, keeping comments and formatting.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="YAML files, or directories searched for *.yaml and *.yml; - reads stdin "
+                        help="YAML or JSON files, or directories searched for *.yaml, *.yml and *.json; "
+                             "- reads stdin "
                              "and writes the result to stdout")
     parser.add_argument("--diff", action="store_true",
                         help="print a unified diff instead of writing; exit 1 if anything would change")
@@ -315,13 +414,11 @@ def _fix_one(path: str, plan: Plan, diff: bool) -> bool | None:
     except InputError as err:
         print(f"kexlint fix: {name}:{err.line}: {err.message}", file=sys.stderr)
         return None
-    if looks_like_json(path if path != STDIN else "", text):
-        print(f"kexlint fix: {name}: JSON is not rewritten; left as it is", file=sys.stderr)
-        if path == STDIN and not diff:
-            sys.stdout.buffer.write(data)
-        return False
+    if path != STDIN and not diff and read_only(path):
+        print(f"kexlint fix: {name}: read-only file, left unchanged (make it writable to fix it)", file=sys.stderr)
+        return None
     try:
-        result = fix_text(text, plan)
+        result = fix_json(text, plan) if looks_like_json(path if path != STDIN else "", text) else fix_text(text, plan)
     except InputError as err:
         where = f"{err.line}:{err.column}" if err.column else f"{err.line}"
         print(f"kexlint fix: {name}:{where}: {err.message}; file left unchanged", file=sys.stderr)
@@ -336,7 +433,8 @@ def _fix_one(path: str, plan: Plan, diff: bool) -> bool | None:
         if changed:
             label = name if path == STDIN else path
             sys.stdout.writelines(_diff(text, result.text, label))
-        return changed
+        # What could not be converted is still to be done by hand: --diff says so with exit 1 too.
+        return changed or any("not converted" in note for note in result.notes)
     if path == STDIN:
         sys.stdout.buffer.write(new)
         sys.stdout.flush()

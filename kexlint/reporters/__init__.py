@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,8 @@ class Report:
     rules: tuple[Rule, ...]
     show_suppressed: bool = False
     color: bool = False
+    quiet: bool = False  # text: finding and error lines only
+    fix_hints: bool = True  # text: the fix, once per rule
 
     @property
     def active(self) -> list[Finding]:
@@ -34,6 +38,40 @@ class Report:
         findings' lines are lines of the rendered stream, not of that file."""
         return self.result.origins.get(source) if source is not None else None
 
+    def template(self, source: str | None, line: int | None) -> tuple[str, int] | None:
+        """For a line of a rendered Helm chart: the template it came from (`web/templates/x.yaml`, as
+        helm's `# Source:` comment names it) and the line inside that template's rendered output."""
+        sections = self.result.templates.get(source) if source is not None else None
+        if not sections or not line:
+            return None
+        at = bisect.bisect_right(sections, (line, "\uffff")) - 1
+        if at < 0:
+            return None
+        start, name = sections[at]
+        return name, line - start
+
+    def excerpt(self, source: str | None, line: int | None) -> str | None:
+        """The source line a finding is on: kept while linting, else read again from the file."""
+        if source is None or not line:
+            return None
+        kept = self.result.excerpts.get((source, line))
+        if kept is not None or source in self.result.origins:
+            return kept
+        try:
+            if not os.path.isfile(source):
+                return None
+            with open(source, encoding="utf-8", errors="replace") as handle:
+                for number, text in enumerate(handle, 1):
+                    if number == line:
+                        return text.rstrip("\r\n")
+        except OSError:
+            return None
+        return None
+
+    def skipped(self) -> Counter[str]:
+        """Files not linted on purpose, by reason."""
+        return Counter(item.reason for item in self.result.skipped)
+
     def summary(self) -> dict[str, Any]:
         levels = Counter(f.level for f in self.active)
         return {
@@ -44,6 +82,7 @@ class Report:
             "infos": levels["info"],
             "suppressed": len(self.suppressed),
             "inputErrors": len(self.result.problems),
+            "skipped": len(self.result.skipped),
         }
 
 

@@ -33,6 +33,10 @@ def _annotation(command: str, file: str | None, line: int | None, column: int | 
     return f"::{command} {','.join(props)}::{_data(message)}"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def render(report: Report) -> str:
     lines = []
     for p in report.result.problems:
@@ -44,12 +48,25 @@ def render(report: Report) -> str:
     for f in report.active:
         message = f"{f.message} ({f.object})\nfix: {f.fix}"
         origin = report.origin(f.file)
-        if origin is not None:
+        template = report.template(f.file, f.line)
+        if template is not None:
+            lines.append(_annotation(_COMMANDS[f.level], origin, None, None, f"kexlint {f.rule}",
+                                     f"{f.file}, line {f.line} of the rendered output (template {template[0]}, "
+                                     f"line {template[1]}): {message}"))
+        elif origin is not None:
             lines.append(_annotation(_COMMANDS[f.level], origin, None, None, f"kexlint {f.rule}",
                                      f"{f.file}, line {f.line} of the rendered output: {message}"))
         else:
             lines.append(_annotation(_COMMANDS[f.level], f.file, f.line, f.column, f"kexlint {f.rule}", message))
     s = report.summary()
-    lines.append(f"kexlint: {s['errors']} errors, {s['warnings']} warnings, {s['suppressed']} suppressed "
-                 f"in {s['objects']} objects from {s['files']} files")
+    parts = [_plural(s["errors"], "error"), _plural(s["warnings"], "warning")]
+    if s["infos"]:
+        parts.append(_plural(s["infos"], "info"))
+    parts.append(f"{s['suppressed']} suppressed")
+    if s["inputErrors"]:
+        parts.append(_plural(s["inputErrors"], "input error"))
+    summary = f"kexlint: {', '.join(parts)} in {_plural(s['objects'], 'object')} from {_plural(s['files'], 'file')}"
+    if s["skipped"]:
+        summary += f", {_plural(s['skipped'], 'file')} skipped"
+    lines.append(summary)
     return "\n".join(lines) + "\n"

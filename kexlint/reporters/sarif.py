@@ -38,6 +38,12 @@ def _uri(path: str) -> str:
 _SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "info": "2.0"}
 
 
+def _name(rule_id: str) -> str:
+    """PascalCase friendly name; SARIF1001 wants it to differ from the id, so a one-word id gets a suffix."""
+    name = "".join(part.capitalize() for part in rule_id.split("-"))
+    return name + "Rule" if name.lower() == rule_id.lower() else name
+
+
 def _rule(rule: Rule) -> dict[str, Any]:
     docs = rule.docs
     markdown = (f"**{rule.summary}**\n\n{docs['what']}\n\n**Why:** {docs['why']}\n\n**Fix:** {rule.fix}\n\n"
@@ -45,7 +51,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
                 f"[Full documentation]({DOCS_URL.format(rule=rule.id)})\n")
     return {
         "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "name": _name(rule.id),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": docs["what"]},
         "help": {"text": f"{docs['why']}\nFix: {rule.fix}", "markdown": markdown},
@@ -85,10 +91,14 @@ def _result(finding: Finding, index: dict[str, int], report: Report) -> dict[str
         origin = report.origin(finding.file)
         if origin is not None:
             # The line is one of the rendered stream: say so, and point at the kustomization file.
+            template = report.template(finding.file, finding.line)
+            inside = f"; template {template[0]}, line {template[1]}" if template else ""
             result["message"]["text"] = (f"{text} [{finding.file}, line {finding.line} of the rendered "
-                                         "output]")
+                                         f"output{inside}]")
             properties.update(renderedFrom=finding.file, renderedLine=finding.line,
                               renderedColumn=finding.column)
+            if template is not None:
+                properties.update(template=template[0], templateLine=template[1])
             uri, region = _uri(origin), {"startLine": 1}
         else:
             uri, region = _uri(finding.file), {"startLine": finding.line or 1, "startColumn": finding.column or 1}

@@ -168,3 +168,37 @@ def test_honours_the_projects_kexlint_yaml(project: Path, env: dict[str, str]) -
     _stage(project, env, {".kexlint.yaml": "rules:\n  host-network: off\n"})
     done = _pre_commit(project, env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+NODE_PORT_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+spec:
+  type: NodePort
+  selector: {{app: {name}}}
+  ports:
+  - port: 80
+    nodePort: 30080
+"""
+
+
+def test_readme_pins_rev_and_shows_how_cross_file_conflicts_are_checked() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("- repo: https://github.com/kexlint/kexlint", 1)[1].split("```", 1)[0]
+    assert "pin a release tag or a full commit SHA" in snippet
+    assert "pre-commit run kexlint --all-files" in readme
+    assert "pre-commit run kexlint --all-files" in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+
+
+def test_staged_files_miss_a_conflict_that_all_files_finds(project: Path, env: dict[str, str]) -> None:
+    # What the README says: the hook sees staged files only; --all-files sees the conflict.
+    _stage(project, env, {"deploy/a.yaml": NODE_PORT_SERVICE.format(name="a")})
+    _git("commit", "-q", "--no-verify", "-m", "a", cwd=project, env=env)
+    _stage(project, env, {"deploy/b.yaml": NODE_PORT_SERVICE.format(name="b")})
+    staged = _pre_commit(project, env)
+    assert staged.returncode == 0, staged.stdout + staged.stderr
+    every = subprocess.run([sys.executable, "-m", "pre_commit", "run", "kexlint", "--all-files"], cwd=project,
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert every.returncode == 1 and "node-port-conflict" in every.stdout, every.stdout + every.stderr

@@ -104,7 +104,7 @@ def test_missing_kubectl_is_one_clear_line(tmp_path: Path) -> None:
     done = run_kexlint("--no-config", "overlays/prod", cwd=tmp_path, env={"PATH": str(bin_dir)})
     assert done.returncode == 2
     assert done.stdout.splitlines()[0] == (
-        "overlays/prod (kustomize):0:0: error input overlays/prod is a kustomization; rendering it needs "
+        "overlays/prod (kustomize): error input overlays/prod is a kustomization; rendering it needs "
         "kubectl on PATH (`kubectl kustomize`), which was not found")
 
 
@@ -116,7 +116,7 @@ def test_a_failing_build_names_the_directory(tmp_path: Path) -> None:
     done = run_kexlint("--no-config", "broken", cwd=tmp_path)
     assert done.returncode == 2
     line = done.stdout.splitlines()[0]
-    assert line.startswith("broken (kustomize):0:0: error input `kubectl kustomize broken` failed: ")
+    assert line.startswith("broken (kustomize): error input `kubectl kustomize broken` failed: ")
     assert "missing.yaml" in line
 
 
