@@ -10,7 +10,16 @@ from .checks import Conflict, Fact, Hit, Place
 from .config import Config
 from .findings import Finding, ObjectRef, json_pointer
 from .loader import Document, InputError, Pointer
-from .model import K8sObject, Target, is_kubernetes_object, is_list_kind, object_ref, targets
+from .model import (
+    BUILTIN_KIND_SPELLING,
+    K8sObject,
+    Target,
+    is_builtin_group,
+    is_kubernetes_object,
+    is_list_kind,
+    object_ref,
+    targets,
+)
 from .registry import Rule, has_path
 
 SUPPRESS_PREFIX = "ignore.kexlint.io/"
@@ -54,6 +63,13 @@ def objects_of(doc: Document) -> Iterator[K8sObject | InputError]:
                 yield InputError(f"item {index} of {value.get('kind')} is not a Kubernetes object",
                                  line, column)
                 continue
+            if is_list_kind(item):
+                # kubectl refuses the whole file ("is not a list: no Items field in this object") and
+                # applies none of it; linting the inner items as if it had would pass what never runs.
+                line, column = doc.locate(("items", index))
+                yield InputError(f"item {index} of {value.get('kind')} is itself a {item.get('kind')}: "
+                                 "kubectl cannot read a List inside a List", line, column)
+                continue
             yield from _checked(K8sObject(item, object_ref(item), doc, ("items", index)))
         return
     yield from _checked(K8sObject(value, object_ref(value), doc))
@@ -64,6 +80,14 @@ def _checked(obj: K8sObject) -> Iterator[K8sObject | InputError]:
         missing = "apiVersion" if obj.ref.api_version is None else "kind"
         line, column = obj.locate(())
         yield InputError(f"object has no {missing}", line or 0, column or 0)
+        return
+    right = BUILTIN_KIND_SPELLING.get(obj.ref.kind.lower())
+    if right is not None and right != obj.ref.kind and is_builtin_group(api_group(obj.ref.api_version)):
+        # kubectl sends `kind: pod` as written and the apiserver answers "no matches for kind": it
+        # never runs, but skipping it as an unknown kind would hide the typo along with the findings.
+        line, column = obj.locate(("kind",))
+        yield InputError(f"kind {obj.ref.kind!r} is not a Kubernetes kind: kinds are case-sensitive, "
+                         f"did you mean {right!r}?", line or 0, column or 0)
         return
     yield obj
 

@@ -380,6 +380,11 @@ class _Builder:
 # --- sources -------------------------------------------------------------------------------------
 
 _DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+# A byte order mark where a document starts, on the line after a `---`: files concatenated with
+# `echo ---` between them carry their BOMs along, and kubectl drops them and applies every
+# document, where libyaml reads the BOM as content. Before a `---` (`cat a.yaml b.yaml` with BOMs)
+# kubectl fails on the whole file, so that one stays an error here too.
+_DOC_START_BOM = re.compile(r"^(---(?:[ \t][^\n]*)?\r?\n)\ufeff", re.MULTILINE)
 
 
 def _utf16_without_bom(head: bytes) -> bool:
@@ -451,6 +456,8 @@ def _parse_error(err: yaml.MarkedYAMLError, line_offset: int) -> InputError:
 
 def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
     """Every document of a YAML stream; after an error, resume at the next `---` line."""
+    if "\ufeff" in text:
+        text = _DOC_START_BOM.sub(r"\1", text)
     start = 0
     line_offset = 0
     index = 0
@@ -528,20 +535,58 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def json_document(text: str, source: str) -> Document:
-    tracker = _DuplicateTracker()
-    try:
-        value = json.loads(text, object_pairs_hook=tracker, parse_constant=_reject_constant)
-    except json.JSONDecodeError as err:
-        raise InputError(f"invalid JSON: {err.msg}", err.lineno, err.colno) from None
-    except ValueError as err:
-        raise InputError(f"invalid JSON: {err}", 1, 1) from None
-    except RecursionError:
-        raise InputError("invalid JSON: nesting too deep", 1, 1) from None
-    doc = Document(source, 0, 1, value, locate_fn=_yaml_locator(text, source, 0))
-    if tracker.repeated:
-        doc.duplicates = _json_duplicates(value, tracker.repeated, doc)
-    return doc
+def _json_locator(text: str, source: str, start: int, end: int, line: int) -> Callable[[], Locations]:
+    def locate() -> Locations:
+        # JSON is YAML: the value's slice, re-read with positions. What precedes it on its first line
+        # (another value of the stream, `{...}{...}`) becomes spaces so that columns stay right.
+        line_start = text.rfind("\n", 0, start) + 1
+        builder = _Builder(" " * (start - line_start) + text[start:end], source, line - 1, record=True)
+        for _ in builder.documents():
+            break
+        return builder.positions, builder.first_positions
+
+    return locate
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_error(text: str, position: int, message: str) -> InputError:
+    line = text.count("\n", 0, position) + 1
+    return InputError(f"invalid JSON: {message}", line, position - (text.rfind("\n", 0, position) + 1) + 1)
+
+
+def json_documents(text: str, source: str) -> Iterator[Document | InputError]:
+    """Every value of a JSON stream (`{...}\n{...}` or `{...}{...}`), each its own document, as
+    kubectl's decoder reads one value after another; an error ends the stream, since a JSON value
+    has no separator to resume at."""
+    position = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
+    index = 0
+    line, counted = 1, 0  # lines counted as the stream goes: a count from the start would be quadratic
+    while position < len(text) or index == 0:
+        # A tracker per value: it keys repeated keys by id(), and ids are reused once a value is freed.
+        tracker = _DuplicateTracker()
+        decoder = json.JSONDecoder(object_pairs_hook=tracker, parse_constant=_reject_constant)
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as err:
+            yield _json_error(text, err.pos, err.msg)
+            return
+        except ValueError as err:
+            yield _json_error(text, position, str(err))
+            return
+        except RecursionError:
+            yield _json_error(text, position, "nesting too deep")
+            return
+        line += text.count("\n", counted, position)
+        counted = position
+        doc = Document(source, index, line, value, span=(position, end),
+                       locate_fn=_json_locator(text, source, position, end, line))
+        if tracker.repeated:
+            doc.duplicates = _json_duplicates(value, tracker.repeated, doc)
+        yield doc
+        index += 1
+        position = _JSON_SPACE.match(text, end).end()  # type: ignore[union-attr]
 
 
 def looks_like_json(name: str, text: str) -> bool:
@@ -556,9 +601,14 @@ def read_documents(text: str, source: str, is_json: bool | None = None) -> Itera
     if is_json if is_json is not None else source.endswith(".json"):
         if not text.strip():
             return  # an empty .json file holds nothing to lint, as an empty .yaml file does
-        try:
-            yield json_document(text, source)
-        except InputError as err:
-            yield err
+        yield from json_documents(text, source)
         return
+    if text.lstrip()[:1] == "{":
+        # kubectl takes a stream that starts with `{` for JSON, so `{...}\n{...}` in a .yaml file is
+        # two objects, where YAML sees one flow mapping and garbage. One value alone (or YAML flow
+        # style JSON cannot read) keeps the YAML reading.
+        stream = list(json_documents(text, source))
+        if len(stream) > 1 and not any(isinstance(doc, InputError) for doc in stream):
+            yield from stream
+            return
     yield from yaml_documents(text, source)

@@ -38,6 +38,25 @@ BUILTIN_KIND_GROUPS: dict[str, str] = {
     "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
     **{kind: GATEWAY_API for kind in (*LISTENER_KINDS, *ROUTE_KINDS, "ReferenceGrant")},
 }
+# The built-in kinds users write by hand, lower-cased → as the apiserver spells them: `kind: pod`
+# is refused ("no matches for kind"), so it is reported with the right spelling instead of skipped.
+BUILTIN_KIND_SPELLING: dict[str, str] = {kind.lower(): kind for kind in (
+    *BUILTIN_KIND_GROUPS,
+    "ConfigMap", "Secret", "Namespace", "ServiceAccount", "Endpoints", "PersistentVolume",
+    "PersistentVolumeClaim", "LimitRange", "ResourceQuota", "Node", "Event",
+    "ControllerRevision", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy",
+    "EndpointSlice", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+    "PriorityClass", "CustomResourceDefinition", "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration", "APIService", "Lease", "RuntimeClass",
+)}
+
+
+def is_builtin_group(group: str) -> bool:
+    """The core group, the unqualified ones (apps, batch, policy, autoscaling) and *.k8s.io: a custom
+    resource group may well have a kind spelled `pod`, the built-in ones do not."""
+    return "." not in group or group == "k8s.io" or group.endswith(".k8s.io")
+
+
 # Custom resources (Argo Rollout, OpenKruise CloneSet, …) that embed a pod template.
 GENERIC_POD_SPEC_PATH: Pointer = ("spec", "template", "spec")
 
