@@ -49,7 +49,9 @@ def test_flagged_at_target(entry: dict) -> None:
     found = hits(entry["apiVersion"], entry["kind"])
     removed = entry.get("removed") and parse_kube_version(entry["removed"]) <= TARGET
     introduced = entry.get("introduced") and parse_kube_version(entry["introduced"]) > TARGET
-    if removed:
+    if entry.get("project"):  # its own releases, checked in test_gateway_api_*
+        assert [h.level for h in found] == ["error" if entry.get("removed") else "warning"]
+    elif removed:
         assert [h.level for h in found] == ["error"] and "no longer served" in found[0].message
     elif introduced:
         assert not found
@@ -86,3 +88,38 @@ def test_regenerating_leaves_the_rule_file_unchanged(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "kexlint.tools.lifecycle"], cwd=ROOT, capture_output=True, timeout=60)
     assert proc.returncode == 0
     assert (ROOT / "rules" / "deprecated-api.yaml").read_text() == before
+
+
+GATEWAY = "gateway.networking.k8s.io"
+
+
+@pytest.mark.parametrize(("api_version", "kind", "level", "release", "replacement"), [
+    (f"{GATEWAY}/v1beta1", "HTTPRoute", "warning", "v1.0", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1beta1", "Gateway", "warning", "v1.0", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1beta1", "GatewayClass", "warning", "v1.0", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "GRPCRoute", "error", "v1.2", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "ReferenceGrant", "error", "v1.2", f"{GATEWAY}/v1beta1"),
+    (f"{GATEWAY}/v1beta1", "ReferenceGrant", "warning", "v1.5", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "TLSRoute", "warning", "v1.5", f"{GATEWAY}/v1"),
+])
+def test_gateway_api_versions_name_the_gateway_api_release(
+        api_version: str, kind: str, level: str, release: str, replacement: str) -> None:
+    # Old and new Kubernetes targets alike: a Gateway API release, not --kube-version, decides.
+    for target in ((1, 16), TARGET):
+        found = hits(api_version, kind, target)
+        assert [h.level for h in found] == [level]
+        assert f"since Gateway API {release}; use {replacement}." in found[0].message
+        assert "Kubernetes" not in found[0].message and "not served unless enabled" not in found[0].message
+
+
+@pytest.mark.parametrize(("api_version", "kind"), [
+    (f"{GATEWAY}/v1", "HTTPRoute"), (f"{GATEWAY}/v1", "GRPCRoute"), (f"{GATEWAY}/v1alpha2", "TCPRoute"),
+])
+def test_served_gateway_api_versions_are_not_flagged(api_version: str, kind: str) -> None:
+    assert not hits(api_version, kind)
+
+
+def test_gateway_api_entries_survive_regeneration() -> None:
+    gateway = [e for e in TABLE if e["apiVersion"].startswith(GATEWAY)]
+    assert len(gateway) == 7 and all(e["project"] == "Gateway API" for e in gateway)
+    assert [e for e in lifecycle.generate(TABLE) if e["apiVersion"].startswith(GATEWAY)] == gateway

@@ -350,6 +350,60 @@ def test_api_version_swaps(old_api: str, kind: str, new_api: str) -> None:
     assert fix(old) == old.replace(f'"{old_api}"', f'"{new_api}"')
 
 
+HTTPROUTE_OLD = dedent("""\
+    # route for the shop
+    apiVersion: gateway.networking.k8s.io/v1beta1  # old
+    kind: HTTPRoute
+    metadata:
+      name: shop  # keep
+    spec:
+      parentRefs:
+      - name: gw
+      rules:
+      - backendRefs:
+        - {name: shop, port: 80}  # svc
+    """)
+
+
+@pytest.mark.parametrize("version", ["1.16", "1.37"])  # the Gateway API release decides, not Kubernetes
+def test_gateway_api_v1beta1_httproute_becomes_v1(version: str) -> None:
+    new = fix(HTTPROUTE_OLD, version)
+    assert new == HTTPROUTE_OLD.replace("io/v1beta1  # old", "io/v1       # old")
+    assert fix(new, version) == new
+
+
+@pytest.mark.parametrize("old_api, kind, new_api", [
+    ("gateway.networking.k8s.io/v1beta1", "Gateway", "gateway.networking.k8s.io/v1"),
+    ("gateway.networking.k8s.io/v1beta1", "GatewayClass", "gateway.networking.k8s.io/v1"),
+    ("gateway.networking.k8s.io/v1alpha2", "GRPCRoute", "gateway.networking.k8s.io/v1"),
+    ("gateway.networking.k8s.io/v1alpha2", "ReferenceGrant", "gateway.networking.k8s.io/v1beta1"),
+])
+def test_gateway_api_version_swaps(old_api: str, kind: str, new_api: str) -> None:
+    old = f'apiVersion: "{old_api}"\nkind: {kind}\nmetadata: {{name: x}}  # keep\n'
+    assert fix(old) == old.replace(f'"{old_api}"', f'"{new_api}"')
+
+
+@pytest.mark.parametrize("kind, api", [("ReferenceGrant", "v1beta1"), ("TLSRoute", "v1alpha2")])
+def test_gateway_api_v1_of_v1_5_is_left_to_the_user(kind: str, api: str) -> None:
+    # v1 of these needs Gateway API v1.5 on the cluster, which the manifests do not tell.
+    old = f"apiVersion: gateway.networking.k8s.io/{api}\nkind: {kind}\nmetadata: {{name: x}}\n"
+    result = fix_text(old, plan())
+    assert result.text == old
+    assert any("no conversion" in note for note in result.notes)
+
+
+def test_gateway_api_diff_exits_1_and_fixed_file_diffs_clean(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "route.yaml"
+    path.write_text(HTTPROUTE_OLD)
+    assert run_fix("--diff", str(path)) == 1
+    out = capsys.readouterr().out
+    assert path.read_text() == HTTPROUTE_OLD
+    assert "+apiVersion: gateway.networking.k8s.io/v1       # old\n" in out
+    assert run_fix(str(path)) == 0
+    assert run_fix("--diff", str(path)) == 0
+    assert capsys.readouterr().out == ""
+
+
 def test_pdb_with_empty_selector_is_not_converted() -> None:
     # {} selects nothing in policy/v1beta1 and every pod of the namespace in policy/v1.
     old = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec:\n  selector: {}\n"

@@ -29,6 +29,9 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
     entry = _index(params["apis"]).get((ref.api_version or "", ref.kind or ""))
     if entry is None:
         return
+    if entry.get("project"):
+        yield from _project_hit(ref.api_version, ref.kind, entry)
+        return
     target_version = settings.kube_version
     shown_target = ".".join(map(str, target_version))
     replacement = entry.get("replacement")
@@ -53,6 +56,23 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
         return
     yield Hit(("apiVersion",), f"{ref.api_version} {ref.kind} is deprecated (target {shown_target}"
               f"{_until(removed)}){use}.{notes}", level="warning")
+
+
+def _project_hit(api_version: str | None, kind: str | None, entry: dict[str, Any]) -> Iterator[Hit]:
+    """An API a CRD project serves (Gateway API): its releases, not the Kubernetes version, decide.
+
+    --kube-version says nothing about which Gateway API release a cluster installed, so a version the
+    project dropped is an error (current CRDs do not define it) and a superseded one a warning."""
+    project = entry["project"]
+    replacement = entry.get("replacement")
+    use = f"; use {replacement}" if replacement else "; it has no replacement"
+    notes = f" {entry['notes']}" if entry.get("notes") else ""
+    if entry.get("removed"):
+        yield Hit(("apiVersion",), f"{api_version} {kind} is no longer served since {project} "
+                  f"v{_version(entry['removed'])}{use}.{notes}", level="error")
+    elif entry.get("deprecated"):
+        yield Hit(("apiVersion",), f"{api_version} {kind} is superseded since {project} "
+                  f"v{_version(entry['deprecated'])}{use}.{notes}", level="warning")
 
 
 def _until(removed: str | None) -> str:

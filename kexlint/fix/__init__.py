@@ -59,6 +59,8 @@ class Plan:
         entry = self.apis.get((api_version, kind))
         if entry is None:
             return None
+        if entry.get("project"):
+            return entry  # its versions are the project's releases; the rule reports it at any target
         for when in ("removed", "deprecated"):
             if entry.get(when) and parse_kube_version(entry[when]) <= self.target:
                 return entry

@@ -250,4 +250,15 @@ CONVERSIONS: dict[tuple[str, str], Conversion] = {
             "rbac.authorization.k8s.io/v1", (1, 8), _swap_only("rbac.authorization.k8s.io/v1"))
         for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
     },
+    # Gateway API: the served versions of one CRD share a schema, so only apiVersion changes. since is
+    # (0, 0) because the cluster's Gateway API release decides, not Kubernetes: v1 is served since
+    # Gateway API v1.0 (GRPCRoute v1.1) and ReferenceGrant v1beta1 since v0.6. ReferenceGrant and
+    # TLSRoute v1 need v1.5, too new to assume, so those are left to the user.
+    **{
+        (f"gateway.networking.k8s.io/{api}", kind): Conversion(
+            f"gateway.networking.k8s.io/{new}", (0, 0), _swap_only(f"gateway.networking.k8s.io/{new}"))
+        for api, kind, new in (("v1beta1", "Gateway", "v1"), ("v1beta1", "GatewayClass", "v1"),
+                               ("v1beta1", "HTTPRoute", "v1"), ("v1alpha2", "GRPCRoute", "v1"),
+                               ("v1alpha2", "ReferenceGrant", "v1beta1"))
+    },
 }
