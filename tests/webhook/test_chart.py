@@ -70,6 +70,15 @@ def test_default_render_is_the_manifests_command_output() -> None:
     assert _without_certificates(chart) == _without_certificates(ours)
 
 
+def test_cluster_state_render_is_the_manifests_command_output() -> None:
+    """clusterState: watch renders the RBAC, token, flag and resources of `manifests --cluster-state watch`."""
+    chart = _template("--set", f"image={IMAGE}", "--set", "clusterState=watch")
+    ours = [doc.obj for doc in manifests.build_documents(manifests.ManifestOptions(IMAGE, cluster_state=True))]
+    ours = [doc for doc in ours if doc["kind"] != "Namespace"]
+    assert {"ClusterRole", "ClusterRoleBinding"} <= {doc["kind"] for doc in chart}
+    assert _without_certificates(chart) == _without_certificates(ours)
+
+
 def test_without_an_image_the_render_fails_with_a_message() -> None:
     done = _helm("template", "kexlint", str(CHART), check=False)
     assert done.returncode != 0 and "set image" in done.stderr and "webhook/Dockerfile" in done.stderr
