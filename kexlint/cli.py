@@ -24,6 +24,7 @@ from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, expand_paths
 from .loader import MAX_FILE_BYTES
+from .parallel import lint_items
 from .registry import RuleFileError, builtin_rules, rules_by_id
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -63,9 +64,21 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", type=float, metavar="MIB", default=MAX_FILE_BYTES / 2**20,
                         help="refuse files larger than this many MiB (default %(default)g)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                        help="lint files in N processes (default: the cores available; 1: no pool)")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
     add_context_arguments(parser)
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -114,11 +127,7 @@ def run_lint(argv: list[str]) -> int:
         raise UsageError("stdin (-) can be either a PATH or a --context, not both")
     stdin = sys.stdin.buffer if STDIN in args.paths or STDIN in args.context else None
     linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
-    for item in expand_paths(args.paths):
-        if isinstance(item, str):
-            linter.lint_path(item, stdin, args.stdin_filename)
-        else:
-            linter.result.problems.append(item)
+    lint_items(linter, expand_paths(args.paths), args.jobs, stdin, args.stdin_filename)
     result = linter.finish()
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
