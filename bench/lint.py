@@ -3,7 +3,8 @@
 The floor is what parsing costs: read the same files and `yaml.compose_all(…, Loader=CSafeLoader)`
 them (libyaml's cheapest path that keeps positions). Each measurement runs in a fresh interpreter so
 that peak memory (ru_maxrss) belongs to it alone. Prints times, their ratio, objects per second and
-peak memory; then the wall time of linting one small file beside `python -c "import yaml"`.
+peak memory; then medium with --jobs 1 and --jobs 2; then the wall time of linting one small file
+beside `python -c "import yaml"`.
 
     python bench/corpus.py bench/out          # once
     python bench/lint.py bench/out [--repeat 3]
@@ -115,12 +116,21 @@ def main() -> int:
             print(f"{size}: no files under {args.corpus / size} (run bench/corpus.py first)")
             continue
         floor = best_of(FLOOR, paths, args.repeat)
-        ours = best_of(KEXLINT, paths, args.repeat)
+        # --jobs 1: the single-core cost, comparable with the floor (which is one process too).
+        ours = best_of(KEXLINT, ["--jobs", "1", *paths], args.repeat)
         assert ours["objects"] == floor["objects"], (ours, floor)
         print(f"{size:<8} {floor['seconds']:8.2f} {ours['seconds']:9.2f} {ours['seconds'] / floor['seconds']:6.2f} "
               f"{ours['objects'] / ours['seconds']:10,.0f} {floor['maxrss_kib'] / 1024:9.1f} "
               f"{ours['maxrss_kib'] / 1024:11.1f} {ours['maxrss_kib'] / floor['maxrss_kib']:9.2f} "
               f"{ours['findings']}")
+
+    medium = corpus_files(args.corpus / "medium")
+    if medium:
+        floor = best_of(FLOOR, medium, args.repeat)
+        jobs = {n: best_of(KEXLINT, ["--jobs", str(n), *medium], args.repeat)["seconds"] for n in (1, 2)}
+        print(f"\nmedium, --jobs: floor {floor['seconds']:.2f} s, --jobs 1 {jobs[1]:.2f} s "
+              f"({jobs[1] / floor['seconds']:.2f}x), --jobs 2 {jobs[2]:.2f} s ({jobs[2] / floor['seconds']:.2f}x); "
+              f"speed-up {jobs[1] / jobs[2]:.2f}x")
 
     if args.checkov:
         compare_checkov(args.checkov, args.corpus / "medium")

@@ -25,6 +25,7 @@ from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, expand_paths
 from .loader import MAX_FILE_BYTES
+from .parallel import lint_items
 from .paths import PathFilter
 from .progress import Progress
 from .registry import RuleFileError, builtin_rules, rules_by_id
@@ -80,9 +81,21 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
                         help="colour the text output: auto (on a TTY, unless NO_COLOR is set), always, "
                              "never; --color alone means always")
+    parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                        help="lint files in N processes (default: the cores available; 1: no pool)")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
     add_context_arguments(parser)
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -166,9 +179,8 @@ def run_lint(argv: list[str]) -> int:
     linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
     try:
         progress = Progress(sys.stderr, linter.result)
-        for item in expand_paths(args.paths, path_filter(args, config)):
-            linter.add(item, stdin, args.stdin_filename)
-            progress.tick()
+        lint_items(linter, expand_paths(args.paths, path_filter(args, config)), args.jobs, stdin,
+                   args.stdin_filename, progress.tick)
         progress.done()
         result = linter.finish()
         report = Report(result, builtin_rules(), args.show_suppressed, _use_color(args.color, out),

@@ -318,6 +318,9 @@ class Linter:
             # A cross-object conclusion's bug: one line, and the other rules' conclusions still count.
             self.result.findings.extend(crash.findings)
             self.result.problems.append(InputProblem("(cross-object rules)", 0, 0, str(crash)))
-        self.result.findings.sort(key=Finding.sort_key)
-        self.result.problems.sort(key=lambda p: (p.file, p.line, p.column))
+        # Ties on the reported key fall back on the rest of the finding, so the order never depends
+        # on which worker (or which order of facts) produced them.
+        self.result.findings.sort(key=lambda f: (*f.sort_key(), f.pointer, str(f.object), f.related,
+                                                 f.suppressed or ""))
+        self.result.problems.sort(key=lambda p: (p.file, p.line, p.column, p.message))
         return self.result
