@@ -220,6 +220,7 @@ class Run:
 
     def _observe(self, obj: K8sObject, context: tuple | None) -> list[Finding]:
         findings: list[Finding] = []
+        seen: set[tuple] = set()
         kind = obj.ref.kind
         by_target = self.engine.by_target if context is None else self.engine.cross_by_target
         for target_kind, actives in by_target.items():
@@ -229,7 +230,13 @@ class Run:
                     if rule.kinds is not None and kind not in rule.kinds:
                         continue
                     try:
-                        findings.extend(self._evaluate(active, target, context))
+                        for finding in self._evaluate(active, target, context):
+                            # The pods of an Argo workflow's templates share its hostNetwork field:
+                            # one finding for the line, not one per template.
+                            key = (finding.rule, finding.path, finding.message)
+                            if key not in seen:
+                                seen.add(key)
+                                findings.append(finding)
                     except RecursionError:
                         # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
                         # value nested a few hundred levels deep, which a JSON admission request can
@@ -252,11 +259,11 @@ class Run:
             groups = self.facts.by_rule.setdefault(rule.id, {})
             for item in module.collect(  # type: ignore[union-attr]
                     target, active.params, settings,
-                    lambda path: self._place(active, target.obj, target.path + tuple(path), context)):
+                    lambda path: self._place(active, target.obj, target.resolve(path), context)):
                 if isinstance(item, Fact):
                     groups.setdefault(item.key, []).append(item)
                 elif context is None:
-                    yield self._finding(active, target.obj, target.path + tuple(item.path), item.message,
+                    yield self._finding(active, target.obj, target.resolve(item.path), item.message,
                                         item.level)
             return
         if rule.schema is not None:
@@ -264,7 +271,7 @@ class Run:
         else:
             hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
-            yield self._finding(active, target.obj, target.path + tuple(hit.path), hit.message, hit.level)
+            yield self._finding(active, target.obj, target.resolve(hit.path), hit.message, hit.level)
 
     def _finding(self, active: ActiveRule, obj: K8sObject, path: Pointer, message: str,
                  level: str | None = None) -> Finding:

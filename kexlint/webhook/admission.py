@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from kexlint.engine import Engine, RuleCrash
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
 from kexlint.loader import InputError
-from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, object_ref, scalar_text
+from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, custom_kinds, object_ref, scalar_text
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
@@ -229,6 +229,10 @@ def _request(body: Any) -> tuple[dict[str, Any], str]:
 def _understood(gvk: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
     group, kind = gvk.get("group", ""), gvk.get("kind")
     if isinstance(group, str) and isinstance(kind, str) and (group, kind) in KNOWN_KINDS:  # lists: unhashable
+        return True
+    table = custom_kinds().get(kind) if isinstance(kind, str) else None
+    if table is not None and table.group == group:
+        # A kind of rules/data/pod-templates.yaml: only sent when `webhook.custom-kinds` registered it.
         return True
     # A custom workload the cluster admin chose to send us: reviewed when it embeds a pod template,
     # as the CLI does (model.GENERIC_POD_SPEC_PATH).
