@@ -278,6 +278,7 @@ class Run:
 
     def _observe(self, obj: K8sObject, context: tuple | None) -> list[Finding]:
         findings: list[Finding] = []
+        seen: set[tuple] = set()
         kind = obj.ref.kind
         # Per rule, findings beyond MAX_FINDINGS_PER_RULE are counted, not built: one crafted object
         # (a Pod with a million ports) must not cost a Finding per port.
@@ -290,7 +291,13 @@ class Run:
                     if rule.kinds is not None and kind not in rule.kinds:
                         continue
                     try:
-                        findings.extend(self._evaluate(active, target, context))
+                        for finding in self._evaluate(active, target, context):
+                            # The pods of an Argo workflow's templates share its hostNetwork field:
+                            # one finding for the line, not one per template.
+                            key = (finding.rule, finding.path, finding.message)
+                            if key not in seen:
+                                seen.add(key)
+                                findings.append(finding)
                     except RecursionError:
                         # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
                         # value nested a few hundred levels deep, which a JSON admission request can
@@ -315,11 +322,11 @@ class Run:
             groups = self.facts.by_rule.setdefault(rule.id, {})
             for item in module.collect(  # type: ignore[union-attr]
                     target, active.params, settings,
-                    lambda path: self._place(active, target.obj, target.path + tuple(path), context)):
+                    lambda path: self._place(active, target.obj, target.resolve(path), context)):
                 if isinstance(item, Fact):
                     groups.setdefault(item.key, []).append(item)
                 elif context is None and self._keep(rule.id):
-                    yield self._finding(active, target.obj, target.path + tuple(item.path), item.message,
+                    yield self._finding(active, target.obj, target.resolve(item.path), item.message,
                                         item.level)
             return
         if rule.schema is not None:
@@ -328,7 +335,7 @@ class Run:
             hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
             if self._keep(rule.id):
-                yield self._finding(active, target.obj, target.path + tuple(hit.path), hit.message, hit.level)
+                yield self._finding(active, target.obj, target.resolve(hit.path), hit.message, hit.level)
 
     def _keep(self, rule_id: str) -> bool:
         kept = self._kept.get(rule_id, 0)

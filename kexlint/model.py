@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+import yaml
 
 from .findings import ObjectRef
 from .loader import Document, Pointer
@@ -99,7 +102,8 @@ class K8sObject:
 
     def pod_spec(self) -> tuple[Pointer, dict] | None:
         if self._pod_spec is False:
-            self._pod_spec = _find_pod_spec(self.value, self.ref.kind)
+            # A kind of the pod-templates table has its pod specs in pod_specs(), not one here.
+            self._pod_spec = None if _table_entry(self) else _find_pod_spec(self.value, self.ref.kind)
         return self._pod_spec  # type: ignore[return-value]
 
 
@@ -120,6 +124,171 @@ def _find_pod_spec(value: dict, kind: str | None) -> tuple[Pointer, dict] | None
     if isinstance(spec, dict) and isinstance(spec.get("containers"), list):
         return GENERIC_POD_SPEC_PATH, spec
     return None
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    """One pod an object runs. For most kinds `value` is a PodSpec found at `path`. For an Argo
+    template it is a view put together from the places that make up the pod (the workflow's
+    hostNetwork, the template's containers): `places` maps each key path of the view to where it is
+    written, so findings point at the real line."""
+
+    path: Pointer
+    value: dict[str, Any]
+    places: tuple[tuple[Pointer, Pointer], ...] | None = None
+
+    def resolve(self, relative: Pointer) -> Pointer:
+        """Where a path relative to `value` is in the object."""
+        relative = tuple(relative)
+        if self.places is None:
+            return (*self.path, *relative)
+        for prefix, real in self.places:  # longest first
+            if relative[:len(prefix)] == prefix:
+                return (*real, *relative[len(prefix):])
+        return self.path
+
+
+@dataclass(frozen=True)
+class CustomKind:
+    """An entry of rules/data/pod-templates.yaml."""
+
+    group: str
+    kind: str
+    resource: str  # the plural, as the webhook registers it
+    pod_specs: tuple[str, ...]
+    workflow_specs: tuple[str, ...]
+    cite: str
+
+    @property
+    def name(self) -> str:
+        """How `webhook.custom-kinds` names it: group/Kind."""
+        return f"{self.group}/{self.kind}"
+
+
+def pod_templates_file() -> str:
+    from .registry import rules_folder  # registry imports model: import late
+    return str(rules_folder() / "data" / "pod-templates.yaml")
+
+
+@cache
+def custom_kinds() -> dict[str, CustomKind]:
+    """The pod-templates table by kind name (names do not collide across the listed projects)."""
+    with open(pod_templates_file(), encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    table = {}
+    for entry in data["kinds"]:
+        table[entry["kind"]] = CustomKind(entry["group"], entry["kind"], entry["resource"],
+                                          tuple(entry.get("pod-specs", ())),
+                                          tuple(entry.get("workflow-specs", ())), entry["cite"])
+    return table
+
+
+def _expand(value: Any, path: str) -> Iterator[tuple[Pointer, Any]]:
+    """Every (pointer, value) a table path names: `a.b[].c` walks each item of b, `*` each value."""
+    found: list[tuple[Pointer, Any]] = [((), value)]
+    for part in path.split("."):
+        each = part.endswith("[]")
+        key = part[:-2] if each else part
+        step: list[tuple[Pointer, Any]] = []
+        for where, current in found:
+            if not isinstance(current, dict):
+                continue
+            if key == "*":
+                step.extend(((*where, k), v) for k, v in current.items())
+            elif key in current:
+                step.append(((*where, key), current[key]))
+        if each:
+            step = [((*where, index), item) for where, items in step if isinstance(items, list)
+                    for index, item in enumerate(items)]
+        found = step
+    yield from found
+
+
+# The keys of an Argo template that hold the containers of its pod: main container or script, the
+# containers of a containerSet, sidecars (which run beside the main container), and init containers.
+_ARGO_CONTAINERS: tuple[tuple[Pointer, str], ...] = (
+    (("container",), "containers"), (("script",), "containers"),
+    (("containerSet", "containers"), "containers[]"), (("sidecars",), "containers[]"),
+    (("initContainers",), "initContainers[]"),
+)
+
+
+def _patched_host_network(patch: Any) -> bool:
+    """Whether a podSpecPatch string sets hostNetwork (a patch with {{ }} or not YAML is not read)."""
+    if not isinstance(patch, str) or "hostNetwork" not in patch:
+        return False
+    try:
+        parsed = yaml.safe_load(patch)
+    except yaml.YAMLError:
+        return False
+    return isinstance(parsed, dict) and "hostNetwork" in parsed
+
+
+def _argo_pods(workflow: dict, where: Pointer) -> Iterator[PodSpec]:
+    host: tuple[Pointer, Any] | None = None
+    if "hostNetwork" in workflow:
+        host = ((*where, "hostNetwork"), workflow["hostNetwork"])
+    if _patched_host_network(workflow.get("podSpecPatch")):
+        host = ((*where, "podSpecPatch"), yaml.safe_load(workflow["podSpecPatch"])["hostNetwork"])
+    templates = workflow.get("templates")
+    for index, template in enumerate(templates if isinstance(templates, list) else []):
+        if not isinstance(template, dict):
+            continue
+        t_path = (*where, "templates", index)
+        t_host = host
+        if _patched_host_network(template.get("podSpecPatch")):
+            t_host = ((*t_path, "podSpecPatch"), yaml.safe_load(template["podSpecPatch"])["hostNetwork"])
+        view: dict[str, Any] = {}
+        places: list[tuple[Pointer, Pointer]] = []
+        for keys, target in _ARGO_CONTAINERS:
+            value = _dig(template, keys)
+            if value is None:
+                continue
+            name = target.rstrip("[]")
+            items = view.setdefault(name, [])
+            if target.endswith("[]"):
+                if not isinstance(value, list):
+                    continue
+                for c_index, container in enumerate(value):
+                    places.append(((name, len(items)), (*t_path, *keys, c_index)))
+                    items.append(container)
+            else:
+                places.append(((name, len(items)), (*t_path, *keys)))
+                items.append(value)
+        if not view:
+            continue  # steps, dag, resource, suspend...: no pod of the user's containers
+        if t_host is not None:
+            view["hostNetwork"] = t_host[1]
+            places.append((("hostNetwork",), t_host[0]))
+        places.sort(key=lambda place: -len(place[0]))
+        yield PodSpec(t_path, view, tuple(places))
+
+
+def pod_specs(obj: K8sObject) -> list[PodSpec]:
+    """Every pod spec of an object: the one of a built-in or generic kind, or those the
+    pod-templates table lists for its kind."""
+    entry = _table_entry(obj)
+    if entry is None:
+        found = obj.pod_spec()
+        return [] if found is None else [PodSpec(*found)]
+    found_specs: list[PodSpec] = []
+    for path in entry.pod_specs:
+        found_specs.extend(PodSpec(where, spec) for where, spec in _expand(obj.value, path)
+                           if isinstance(spec, dict))
+    for path in entry.workflow_specs:
+        for where, workflow in _expand(obj.value, path):
+            if isinstance(workflow, dict):
+                found_specs.extend(_argo_pods(workflow, where))
+    return found_specs
+
+
+def _table_entry(obj: K8sObject) -> CustomKind | None:
+    entry = custom_kinds().get(obj.ref.kind or "")
+    return entry if entry is not None and _group(obj.ref.api_version) == entry.group else None
+
+
+def _group(api_version: str | None) -> str:
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
 
 
 def scalar_text(value: Any, empty_is_none: bool = True) -> str | None:
@@ -164,25 +333,27 @@ class Target:
     obj: K8sObject
     path: Pointer
     value: Any
+    pod: PodSpec | None = None  # set for a pod-spec target that is a view (an Argo template's pod)
+
+    def resolve(self, relative: Pointer) -> Pointer:
+        """Where a path relative to the target's value is in the object."""
+        return self.pod.resolve(relative) if self.pod is not None else (*self.path, *relative)
 
 
 def targets(obj: K8sObject, kind: str) -> Iterator[Target]:
     if kind == "object":
         yield Target(obj, (), obj.value)
     elif kind == "pod-spec":
-        found = obj.pod_spec()
-        if found is not None:
-            yield Target(obj, *found)
+        for pod in pod_specs(obj):
+            yield Target(obj, pod.path, pod.value, pod if pod.places is not None else None)
     elif kind == "container":
-        found = obj.pod_spec()
-        if found is not None:
-            path, spec = found
+        for pod in pod_specs(obj):
             for list_name in CONTAINER_LISTS:
-                containers = spec.get(list_name)
+                containers = pod.value.get(list_name)
                 if isinstance(containers, list):
                     for index, container in enumerate(containers):
                         if isinstance(container, dict):
-                            yield Target(obj, (*path, list_name, index), container)
+                            yield Target(obj, pod.resolve((list_name, index)), container)
     elif kind in WHOLE_OBJECT_TARGETS:
         if obj.ref.kind in WHOLE_OBJECT_TARGETS[kind]:
             yield Target(obj, (), obj.value)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import Target
+from ..model import Target, pod_specs
 from . import Hit, Settings, is_int
 from .ports import PROTOCOLS, container_ports
 
@@ -162,10 +162,11 @@ def _service(service: dict[str, Any]) -> Iterator[Hit]:
 
 def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterator[Hit]:
     obj = target.obj
-    found = obj.pod_spec()
-    if found is not None:
-        yield from _pod_spec(found[1], found[0])
-    elif obj.ref.kind == "Pod" and "spec" in obj.value:
+    pods = pod_specs(obj)
+    for pod in pods:
+        # Hits of a view (an Argo template's pod) are placed where each field is written.
+        yield from (Hit(pod.resolve(hit.path), hit.message, hit.level) for hit in _pod_spec(pod.value, ()))
+    if not pods and obj.ref.kind == "Pod" and "spec" in obj.value:
         yield from _pod_spec(obj.value["spec"], ("spec",))
     if obj.ref.kind == "Service":
         yield from _service(obj.value)

@@ -24,7 +24,7 @@ from kexlint.checks.ports import container_ports
 from kexlint.engine import SUPPRESS_PREFIX, Engine, RuleCrash
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
 from kexlint.loader import InputError
-from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, object_ref, scalar_text
+from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, custom_kinds, object_ref, scalar_text
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
@@ -592,6 +592,11 @@ def _request(body: Any) -> tuple[dict[str, Any], str]:
 
 def _understood(gvk: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
     if _known(gvk):
+        return True
+    group, kind = gvk.get("group", ""), gvk.get("kind")
+    table = custom_kinds().get(kind) if isinstance(kind, str) else None
+    if table is not None and table.group == group:
+        # A kind of rules/data/pod-templates.yaml: only sent when `webhook.custom-kinds` registered it.
         return True
     # A custom workload the cluster admin chose to send us: reviewed when it embeds a pod template,
     # as the CLI does (model.GENERIC_POD_SPEC_PATH).

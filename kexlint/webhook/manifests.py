@@ -31,6 +31,7 @@ import yaml
 
 from kexlint import __version__
 from kexlint.config import DEFAULT_KUBE_VERSION
+from kexlint.model import custom_kinds, pod_templates_file
 
 DEFAULT_NAMESPACE = "kexlint"
 FAILURE_POLICIES = ("Fail", "Ignore")
@@ -397,6 +398,33 @@ def _pdb(opts: ManifestOptions) -> dict[str, Any]:
     }
 
 
+def custom_kind_rules(config_text: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The rules for `webhook.custom-kinds` of the config: only on request, since a rule for a
+    resource whose CRD is not installed is useless and the table's kinds are many. Every version
+    ("*"): the projects serve several (Kubeflow's MPIJob is v2beta1, the others v1)."""
+    try:
+        data = yaml.safe_load(config_text)
+    except yaml.YAMLError:
+        return []  # the config itself is checked where it is read; nothing to add from it
+    section = data.get("webhook") if isinstance(data, dict) else None
+    wanted = section.get("custom-kinds") if isinstance(section, dict) else None
+    if wanted is None:
+        return []
+    by_name = {entry.name: entry for entry in custom_kinds().values()}
+    if not isinstance(wanted, list):
+        raise ManifestError("webhook.custom-kinds must be a list of group/Kind")
+    by_group: dict[str, list[str]] = {}
+    for name in wanted:
+        entry = by_name.get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise ManifestError(f"webhook.custom-kinds: {str(name)[:80]!r} is not in {pod_templates_file()} "
+                                f"(known: {', '.join(sorted(by_name))})")
+        resources = by_group.setdefault(entry.group, [])
+        if entry.resource not in resources:
+            resources.append(entry.resource)
+    return [(group, "*", tuple(resources)) for group, resources in by_group.items()]
+
+
 def _webhook_configuration(opts: ManifestOptions) -> dict[str, Any]:
     client_config: dict[str, Any]
     if opts.url is not None:
@@ -424,7 +452,7 @@ def _webhook_configuration(opts: ManifestOptions) -> dict[str, Any]:
                 "resources": list(resources),
                 "scope": "*",  # IngressClass is cluster-scoped
             }
-            for group, version, resources in WEBHOOK_RULES
+            for group, version, resources in (*WEBHOOK_RULES, *custom_kind_rules(opts.config_text))
         ],
         "namespaceSelector": {
             "matchExpressions": [
