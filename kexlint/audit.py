@@ -14,10 +14,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, resolve_config
+from .cli import UsageError, exit_code, open_output, resolve_config
 from .context import ContextError, add_connection_arguments, connect, listed, progress_line, warn
 from .engine import Engine, RuleCrash, objects_of
-from .findings import LEVEL_RANK, LEVELS, Finding, InputProblem
+from .findings import LEVELS, Finding, InputProblem
 from .lint import STDIN, LintResult, expand_paths, read_source
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, read_documents
 from .model import K8sObject, object_ref
@@ -172,16 +172,10 @@ def run(argv: list[str]) -> int:
         except ContextError as err:
             raise UsageError(str(err)) from None
     result = audit.finish()
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    out = open_output(args.output) if args.output else sys.stdout
     try:
         out.write(render(args.format, Report(result, rules, args.show_suppressed, _use_color(args.color, out))))
     finally:
         if args.output:
             out.close()
-    if result.problems:
-        return EXIT_USAGE
-    if config.fail_on == "never":
-        return EXIT_OK
-    threshold = LEVEL_RANK[config.fail_on]
-    failing = any(f.suppressed is None and LEVEL_RANK[f.level] >= threshold for f in result.findings)
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return exit_code(result, config.fail_on)

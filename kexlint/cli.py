@@ -23,7 +23,7 @@ from .config import (
 from .context import ContextError, add_context_arguments, use_context
 from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
-from .lint import STDIN, Linter, expand_paths
+from .lint import STDIN, Linter, LintResult, expand_paths
 from .loader import MAX_FILE_BYTES
 from .parallel import lint_items
 from .paths import PathFilter
@@ -189,11 +189,16 @@ def run_lint(argv: list[str]) -> int:
     finally:
         if args.output:
             out.close()
+    return exit_code(result, config.fail_on)
+
+
+def exit_code(result: LintResult, fail_on: str) -> int:
+    """2 for input that could not be read, 1 for unsuppressed findings at or above fail_on, else 0."""
     if result.problems:
         return EXIT_USAGE
-    if config.fail_on == "never":
+    if fail_on == "never":
         return EXIT_OK
-    threshold = LEVEL_RANK[config.fail_on]
+    threshold = LEVEL_RANK[fail_on]
     failing = any(f.suppressed is None and LEVEL_RANK[f.level] >= threshold for f in result.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
 
