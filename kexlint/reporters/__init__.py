@@ -91,3 +91,22 @@ def render(fmt: str, report: Report) -> str:
 
     module = import_module(f"kexlint.reporters.{fmt}")
     return module.render(report)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary_line(report: Report) -> str:
+    """"1 error, 2 warnings, 0 suppressed in 3 objects from 1 file": the text and github summaries."""
+    s = report.summary()
+    parts = [plural(s["errors"], "error"), plural(s["warnings"], "warning")]
+    if s["infos"]:
+        parts.append(plural(s["infos"], "info"))
+    parts.append(f"{s['suppressed']} suppressed")
+    if s["inputErrors"]:
+        parts.append(plural(s["inputErrors"], "input error"))
+    summary = f"{', '.join(parts)} in {plural(s['objects'], 'object')} from {plural(s['files'], 'file')}"
+    if s["skipped"]:
+        summary += f", {plural(s['skipped'], 'file')} skipped"
+    return summary

@@ -7,7 +7,7 @@ its kustomization file without a line, since its line numbers are those of the r
 
 from __future__ import annotations
 
-from . import Report
+from . import Report, summary_line
 
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -33,10 +33,6 @@ def _annotation(command: str, file: str | None, line: int | None, column: int | 
     return f"::{command} {','.join(props)}::{_data(message)}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def render(report: Report) -> str:
     lines = []
     for p in report.result.problems:
@@ -58,15 +54,5 @@ def render(report: Report) -> str:
                                      f"{f.file}, line {f.line} of the rendered output: {message}"))
         else:
             lines.append(_annotation(_COMMANDS[f.level], f.file, f.line, f.column, f"kexlint {f.rule}", message))
-    s = report.summary()
-    parts = [_plural(s["errors"], "error"), _plural(s["warnings"], "warning")]
-    if s["infos"]:
-        parts.append(_plural(s["infos"], "info"))
-    parts.append(f"{s['suppressed']} suppressed")
-    if s["inputErrors"]:
-        parts.append(_plural(s["inputErrors"], "input error"))
-    summary = f"kexlint: {', '.join(parts)} in {_plural(s['objects'], 'object')} from {_plural(s['files'], 'file')}"
-    if s["skipped"]:
-        summary += f", {_plural(s['skipped'], 'file')} skipped"
-    lines.append(summary)
+    lines.append("kexlint: " + summary_line(report))
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ rendered Helm chart also names the template and the line inside that template's 
 from __future__ import annotations
 
 from ..findings import Finding
-from . import Report
+from . import Report, plural, summary_line
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _DIM = "\033[2m"
@@ -61,10 +61,6 @@ def _header(report: Report, finding: Finding) -> str:
     return line
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def render(report: Report) -> str:
     lines: list[str] = []
     for problem in report.result.problems:
@@ -86,16 +82,6 @@ def render(report: Report) -> str:
     if report.quiet:
         return "\n".join(lines) + "\n" if lines else ""
     for reason, count in sorted(report.skipped().items()):
-        lines.append(f"skipped {_plural(count, 'file')}: {reason}")
-    s = report.summary()
-    parts = [_plural(s["errors"], "error"), _plural(s["warnings"], "warning")]
-    if s["infos"]:
-        parts.append(_plural(s["infos"], "info"))
-    parts.append(f"{s['suppressed']} suppressed")
-    if s["inputErrors"]:
-        parts.append(_plural(s["inputErrors"], "input error"))
-    summary = f"{', '.join(parts)} in {_plural(s['objects'], 'object')} from {_plural(s['files'], 'file')}"
-    if s["skipped"]:
-        summary += f", {_plural(s['skipped'], 'file')} skipped"
-    lines.append(summary)
+        lines.append(f"skipped {plural(count, 'file')}: {reason}")
+    lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
