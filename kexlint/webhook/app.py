@@ -148,6 +148,19 @@ def _client_verified() -> bool | None:
     return worker.client_verified() if worker is not None else None
 
 
+def wait_for_cluster_state(app: Flask, timeout: float) -> bool:
+    """Block until the app's cluster cache has its first full list, at most `timeout` seconds.
+
+    Called before a worker accepts connections: workers share the listening socket, so a worker whose
+    cache is still listing would otherwise answer "conflicts were not checked" next to a ready one.
+    Returns False when the wait ran out; the worker then serves anyway (conflicts unchecked, said so).
+    """
+    state = app.extensions.get(EXTENSION)
+    if state is None or state.live is None or state.live.cache is None:
+        return True
+    return state.live.cache.wait_ready(timeout)
+
+
 def set_certificate(app: Flask, description: str | None) -> None:
     """Called by the serve layer when a serving certificate is (or is no longer) loaded."""
     state = app.extensions.get(EXTENSION)

@@ -51,6 +51,9 @@ CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"
 # The apiserver keeps idle connections to webhooks open for up to 90 s (Go's IdleConnTimeout). If we
 # closed them sooner, a request could race our close and fail: POSTs are not retried.
 KEEPALIVE_SECONDS = 100
+# How long a new worker waits for its cluster cache's first list before accepting: under gunicorn's
+# heartbeat timeout (30 s below), which would kill a worker that waits longer without notifying.
+CLUSTER_STATE_WAIT_SECONDS = 20
 WORKER_CONNECTIONS = 4096
 
 log = logging.getLogger("kexlint.webhook")
@@ -239,8 +242,12 @@ def build_server(app_factory: Callable[[], Any], options: dict[str, Any],
     def _post_worker_init(worker: Any) -> None:
         from gunicorn import sock
 
-        from .app import set_certificate
+        from .app import set_certificate, wait_for_cluster_state
 
+        # Within the arbiter's heartbeat timeout (the worker cannot notify while it waits here).
+        if not wait_for_cluster_state(worker.wsgi, CLUSTER_STATE_WAIT_SECONDS):
+            worker.log.warning("the cluster state is not listed yet after %ss; serving without it until it is",
+                               CLUSTER_STATE_WAIT_SECONDS)
         current = reloader()
         current.on_change = lambda description: set_certificate(worker.wsgi, description)
         sock.ssl_context(worker.cfg)  # load now, so /readyz turns ready before the first handshake

@@ -23,7 +23,8 @@ def test_every_worker_watches_and_reports_the_conflict(fake_api, api_certs, tmp_
                           config="rules:\n  host-port: off\nwebhook:\n  cluster-state: watch\n",
                           env={"KUBECONFIG": str(fake_api.kubeconfig)}, workers=2, threads=2)
     try:
-        # start_server returns once one worker is ready; new connections reach either worker.
+        # start_server returns once one worker is ready; each worker waits for its cache's first list
+        # before it accepts, so whichever worker a new connection reaches has it.
         deadline = time.monotonic() + 30
         ready_in_a_row = 0
         while ready_in_a_row < 10:
