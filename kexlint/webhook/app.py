@@ -25,7 +25,7 @@ from kexlint.engine import Engine
 from kexlint.registry import builtin_rules, rules_by_id
 
 from . import metrics
-from .admission import Outcome, Settings, handle, refused
+from .admission import REFUSED_PREFIX_BYTES, Outcome, Settings, handle, refused
 
 LOGGER = "kexlint.webhook"
 EXTENSION = "kexlint"
@@ -172,10 +172,10 @@ def _review(state: State) -> Outcome:
     limit = state.settings.max_request_bytes
     length = request.content_length
     if length is not None and length > limit:
-        # Refused before reading any of it: a client cannot make us buffer more than the limit, and
-        # waiting even for the first bytes (the uid) lets a stalled client hold this thread. A body
-        # over the limit sent chunked, or malformed, is answered as an AdmissionReview (handle).
-        return refused(b"", 413, f"request body is {length} bytes, over the limit of {limit}", state.settings)
+        # Only its start is read, for the uid: the worker has buffered at least that much on its event
+        # loop (worker.py), so a client that stalls mid-body never holds this thread.
+        prefix = request.stream.read(min(length, REFUSED_PREFIX_BYTES))
+        return refused(prefix, 413, f"request body is {length} bytes, over the limit of {limit}", state.settings)
     raw = request.stream.read(limit + 1)  # chunked bodies have no Content-Length
     return handle(raw, state.engine, state.settings, state.live)
 

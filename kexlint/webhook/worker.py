@@ -51,13 +51,16 @@ from typing import Any
 from gunicorn import http, sock
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from .admission import REFUSED_PREFIX_BYTES
+
 HANDSHAKE_TIMEOUT = 5.0
 HEADER_TIMEOUT = 5.0
 BODY_TIMEOUT = 10.0
 # All of a thread's reads and writes on one request's socket (the response; an unbuffered body).
 THREAD_DEADLINE = 15.0
-# The apiserver's own limit on a request body is 3 MiB; larger bodies go to the app unbuffered, which
-# refuses them from their Content-Length without reading them.
+# The apiserver's own limit on a request body is 3 MiB. Of a larger body only its first
+# REFUSED_PREFIX_BYTES are buffered: enough for the app to read its uid and answer the refusal as an
+# AdmissionReview, never more than that per connection; the connection is closed after the answer.
 MAX_BUFFERED_BODY = 4 * 2**20
 MAX_HEADER_BYTES = 64 * 1024  # beyond this, gunicorn's parser answers the error
 # All requests a worker is buffering, together: clients that send most of a body and stall must not
@@ -139,6 +142,7 @@ class _Incoming:
     body_end: int = -1
     events: int = selectors.EVENT_READ
     refuse: bool = False  # answer LENGTH_REQUIRED and close
+    cut: bool = False  # only a prefix of the body is buffered (too large): close after the answer
     drained: int = 0  # bytes discarded while lingering
 
 
@@ -298,7 +302,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
                 incoming.refuse = True
                 return True
             if length > MAX_BUFFERED_BODY:
-                return True  # too large to buffer: the app refuses it from its Content-Length
+                # Too large to buffer: the app refuses it, reading no more than this prefix.
+                incoming.cut, length = True, REFUSED_PREFIX_BYTES
             incoming.body_end = incoming.header_end + length
             incoming.phase, incoming.deadline = BODY, time.monotonic() + BODY_TIMEOUT
         return len(buf) >= incoming.body_end
@@ -318,6 +323,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.initialized = True  # TConn.init() would wrap the socket in TLS a second time
+        conn.body_cut = incoming.cut
         conn.data_ready = True
         conn.parser.unreader.unread(bytes(incoming.buf))
         self.enqueue_req(conn)
@@ -351,6 +357,12 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         else:
             _client.verified = None
         return super().handle(conn)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if getattr(conn, "body_cut", False):
+            # The rest of the body is still on the wire: no further request can be framed after it.
+            req.must_close = True
+        return super().handle_request(req, conn)
 
     # -- shutdown ------------------------------------------------------------------------------
 

@@ -230,7 +230,8 @@ def test_chunked_bodies_are_refused_at_once(server: Server) -> None:
 
 
 def test_a_request_held_in_a_thread_ends_at_its_deadline(server: Server) -> None:
-    """A body too large to buffer goes to a thread; trickling it cannot keep that thread for long.
+    """A body too large to buffer goes to a thread once its first 64 KiB are in; trickling the rest
+    cannot keep that thread, or the connection, for long.
 
     (gunicorn already bounds the drain after the answer; the socket deadline is the backstop for every
     other blocking read or write of a request handed to a thread.)
@@ -238,11 +239,11 @@ def test_a_request_held_in_a_thread_ends_at_its_deadline(server: Server) -> None
     sock = _tls(server)
     try:
         sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 100000000\r\n\r\n")
+                     b"Content-Length: 100000000\r\n\r\n" + b"x" * 65536)
         sock.settimeout(5)
         response = http.client.HTTPResponse(sock)
         response.begin()
-        assert response.status in (400, 413)  # refused from its Content-Length, without reading it
+        assert response.status == 413  # no uid in what it read: a bare refusal
         response.read()
         start = time.monotonic()
         # Keep trickling: the server must still close the connection (deadline 15 s) instead of draining forever.
@@ -262,6 +263,49 @@ def test_a_request_held_in_a_thread_ends_at_its_deadline(server: Server) -> None
         assert closed and time.monotonic() - start < 25
     finally:
         sock.close()
+
+
+def test_an_oversized_body_that_stalls_holds_no_thread(server: Server) -> None:
+    """Headers announcing a body over the limit, then nothing: the server waits for the start of the
+    body (to read a uid) on its loop, not on a thread, and drops the socket at the body deadline."""
+    held = []
+    try:
+        for _ in range(3 * 8):  # more than every thread of both workers
+            sock = _tls(server)
+            sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100000000\r\n\r\n{\"apiVersion\"")
+            held.append(sock)
+        time.sleep(0.5)
+        assert max(_timed_review(server) for _ in range(5)) < ANSWER_WITHIN
+        deadline = time.monotonic() + DROPPED_WITHIN
+        still_open = [sock for sock in held if not _closed_by_server(sock, deadline)]
+        assert not still_open, f"{len(still_open)} of {len(held)} stalled sockets still open"
+    finally:
+        _close_all(held)
+
+
+def test_a_review_too_large_to_buffer_is_answered_as_a_review(server: Server) -> None:
+    """5 MiB (over what the worker buffers): its uid is read from the start, the verdict is the
+    failure-mode's, and the connection closes after the answer (the rest of the body is not read)."""
+    review = admission_review("CREATE", pod("web", annotations={"pad": "x" * (5 * 2**20)}))
+    body = json.dumps(review).encode()
+    assert body.index(review["request"]["uid"].encode()) < 1000  # written first, as the apiserver does
+    sock = _tls(server)
+    try:
+        sock.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:2**20])
+        sock.settimeout(10)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 200 and response.getheader("Connection") == "close"
+        answer = json.loads(response.read())
+        assert answer["kind"] == "AdmissionReview" and answer["response"]["uid"] == review["request"]["uid"]
+        assert answer["response"]["allowed"] is True  # failure-mode allow, the default
+        assert f"request body is {len(body)} bytes, over the limit" in answer["response"]["warnings"][0]
+        assert _closed_by_server(sock, time.monotonic() + DROPPED_WITHIN)
+    finally:
+        sock.close()
+    assert _timed_review(server) < ANSWER_WITHIN
 
 
 def test_clients_that_never_close_do_not_stall_the_server(certs: Path, tmp_path: Path) -> None:

@@ -238,7 +238,6 @@ def test_sigterm_lets_the_request_in_flight_finish(certs, tmp_path):
         slow.stop()
 
 
-@pytest.mark.skip(reason="not done: see test_refused.test_oversized_review_gets_the_failure_verdict_with_its_uid")
 def test_oversized_review_is_answered_as_a_review_over_tls(server):
     """Over the limit (65536 here): the client still gets an AdmissionReview with its uid and the
     failure-mode verdict (allow, with a warning), not a bare 413 that failurePolicy would decide."""
