@@ -15,7 +15,7 @@ import fnmatch
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -60,7 +60,7 @@ REFUSED_PREFIX_BYTES = 64 * 1024
 _PREFIX_API_VERSION = re.compile(rb'"apiVersion"\s*:\s*"(admission\.k8s\.io/v1(?:beta1)?)"')
 _PREFIX_UID = re.compile(rb'"request"\s*:\s*\{\s*"uid"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._:-]{0,127})"')
 # What Engine appends to the last finding a rule may build in one object.
-_CAPPED = re.compile(r" \(\.\.\. and [\d,]+ more\)$")
+_CAPPED = re.compile(r" \(\.\.\. and ([\d,]+) more\)$")
 # Longest kind/namespace/name a log line carries: Kubernetes names are at most 253 characters.
 MAX_IDENTITY_CHARS = 253
 
@@ -323,6 +323,8 @@ def review_outcome(body: Any, engine: Engine, settings: Settings, context: Conte
     old_exposure = _exposure(old_object) if old_object is not None else None
     new_exposure = _exposure(new_object) if old_exposure is not None else None
     existing = {_key(f, old) for f in previous}
+    old_totals, old_capped = _totals(previous)
+    new_totals, _ = _totals(outcome.findings + outcome.suppressed)
     threshold = LEVEL_RANK[settings.deny_level]
     denied: list[tuple[Finding, str]] = []  # (finding, the exposure it adds, when known)
     warned: list[tuple[Finding, str]] = []  # (finding, why it did not deny: a marker)
@@ -334,7 +336,15 @@ def review_outcome(body: Any, engine: Engine, settings: Settings, context: Conte
             # The engine stopped building this rule's findings at its cap: whatever the object adds
             # beyond it has no finding of its own, so the capped one answers for all of it.
             added = sorted(_show_fact(category, f) for f in new_exposure[category] - old_exposure[category])
-        pre_existing = (not added) if added is not None else _key(finding, obj) in existing
+        if added is not None:
+            pre_existing = not added
+        elif finding.rule in old_capped and (_CAPPED.search(finding.message)
+                                             or _key(finding, obj) not in existing):
+            # The old object had more of these than the engine builds: the ones past the cap have no
+            # finding to compare with, so what cannot be matched is compared by count (more is new).
+            pre_existing = new_totals[finding.rule] <= old_totals[finding.rule]
+        else:
+            pre_existing = _key(finding, obj) in existing
         if old_object is None:
             pre_existing = False
         if settings.mode == "enforce" and LEVEL_RANK[finding.level] >= threshold and not pre_existing \
@@ -628,6 +638,20 @@ def _as_object(value: dict[str, Any], gvk: Mapping[str, Any], request: Mapping[s
                     ref.namespace or scalar_text(request.get("namespace")),
                     ref.name or scalar_text(request.get("name")))
     return K8sObject(value=value, ref=ref)
+
+
+def _totals(findings: Iterable[Finding]) -> tuple[dict[str, int], set[str]]:
+    """Per rule, how many findings an object has, counting those past the engine's cap, and the rules
+    that reached the cap."""
+    totals: dict[str, int] = {}
+    capped: set[str] = set()
+    for finding in findings:
+        match = _CAPPED.search(finding.message)
+        if match:
+            capped.add(finding.rule)
+        hidden = int(match.group(1).replace(",", "")) if match else 0
+        totals[finding.rule] = totals.get(finding.rule, 0) + 1 + hidden
+    return totals, capped
 
 
 def _key(finding: Finding, obj: Mapping[str, Any] | None) -> tuple[str, tuple[Any, ...], str]:

@@ -138,3 +138,28 @@ def test_node_ports_compared_as_values():
     response = check(service_update([8080], [8080, 8081]))
     assert response["allowed"] is False
     assert "nodePort 8081" in response["status"]["message"] and "nodePort 8080" not in response["status"]["message"]
+
+
+def invalid_ports_update(old_count: int, new_count: int) -> dict:
+    """A Service whose ports are all strings (invalid-spec, an error), more of them than the engine
+    builds findings for (100 per rule), before and after."""
+    body = recorded("review-v1-service-update-remove-externalip")
+    request = body["request"]
+    old, new = copy.deepcopy(request["oldObject"]), copy.deepcopy(request["object"])
+    for obj, count in ((old, old_count), (new, new_count)):
+        obj["spec"]["externalIPs"] = []
+        obj["spec"]["ports"] = [{"name": f"p{i}", "port": str(1000 + i)} for i in range(count)]
+    return set_object(body, new, old)
+
+
+@pytest.mark.parametrize("old_count, new_count", [(150, 149), (150, 150), (150, 20)])
+def test_past_the_finding_cap_fewer_invalid_values_are_not_new(old_count, new_count):
+    # Seen: the capped finding's "(... and 50 more)" became "(... and 49 more)", a new message, denied.
+    response = check(invalid_ports_update(old_count, new_count))
+    assert response["allowed"] is True, response.get("status")
+
+
+def test_past_the_finding_cap_more_invalid_values_are_denied():
+    response = check(invalid_ports_update(150, 151))
+    assert response["allowed"] is False
+    assert "and 51 more" in response["status"]["message"]
