@@ -422,7 +422,8 @@ def custom_kind_rules(config_text: str) -> list[tuple[str, str, tuple[str, ...]]
         resources = by_group.setdefault(entry.group, [])
         if entry.resource not in resources:
             resources.append(entry.resource)
-    return [(group, "*", tuple(resources)) for group, resources in by_group.items()]
+    # Groups in name order, as the chart renders them (Helm's dicts have no other order).
+    return [(group, "*", tuple(by_group[group])) for group in sorted(by_group)]
 
 
 def _webhook_configuration(opts: ManifestOptions) -> dict[str, Any]:

@@ -170,3 +170,33 @@ def test_client_ca_in_chart_and_manifests_alike(tmp_path: Path) -> None:
     assert run(["manifests", "--image", IMAGE, "--client-ca", str(tmp_path / "tls.key-not-pem")]) == 1
     (tmp_path / "bad.pem").write_text("not a certificate")
     assert run(["manifests", "--image", IMAGE, "--client-ca", str(tmp_path / "bad.pem")]) == 2
+
+
+CUSTOM_KINDS_CONFIG = ("webhook:\n  mode: enforce\n  custom-kinds: [ray.io/RayCluster, argoproj.io/Workflow,"
+                       " argoproj.io/CronWorkflow, argoproj.io/Workflow]\n")
+
+
+def test_chart_copy_of_the_custom_kinds_table_is_current() -> None:
+    from kexlint.tools.chart_kinds import CHART_TABLE, chart_table
+
+    assert CHART_TABLE.read_text(encoding="utf-8") == chart_table(), "run: python -m kexlint.tools.chart_kinds"
+
+
+def test_custom_kinds_of_the_config_are_registered_as_by_the_manifests_command(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"config": CUSTOM_KINDS_CONFIG}))
+    chart = _template("--set", f"image={IMAGE}", "-f", str(values))
+    ours = [doc.obj for doc in manifests.build_documents(
+        manifests.ManifestOptions(IMAGE, config_text=CUSTOM_KINDS_CONFIG))]
+    ours = [doc for doc in ours if doc["kind"] != "Namespace"]
+    rules = _by_kind(chart)["ValidatingWebhookConfiguration"]["webhooks"][0]["rules"]
+    assert {"operations": ["CREATE", "UPDATE"], "apiGroups": ["argoproj.io"], "apiVersions": ["*"],
+            "resources": ["workflows", "cronworkflows"], "scope": "*"} in rules
+    assert _without_certificates(chart) == _without_certificates(ours)
+
+
+def test_an_unknown_custom_kind_fails_the_render(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"config": "webhook:\n  custom-kinds: [example.com/Thing]\n"}))
+    done = _helm("template", "kexlint", str(CHART), "--set", f"image={IMAGE}", "-f", str(values), check=False)
+    assert done.returncode != 0 and "example.com/Thing is not a kind kexlint knows" in done.stderr
