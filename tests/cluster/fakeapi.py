@@ -203,7 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         api.requests.append((url.path, query))
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+        # The scheme is case-insensitive, as in the apiserver's bearer-token authenticator: the kubernetes
+        # client sends "bearer" for an in-cluster service account token and "Bearer" from a kubeconfig.
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or token != TOKEN:
             return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
         kind = BY_PATH.get(url.path)
         if kind is None or kind not in api.served:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import fakeapi
 import pytest
 from fakeapi import recorded_pods
 
@@ -147,3 +148,30 @@ def test_watch_dropped_mid_stream_is_a_cluster_error(fake_api):
         thread.join(20)
     assert events[0]["type"] == "ADDED" and isinstance(events[1], ClusterError)
     assert "broke off" in str(events[1])
+
+
+def test_inside_a_pod_the_service_account_is_used(fake_api, api_certs, tmp_path, monkeypatch):
+    """The webhook's Deployment has no kubeconfig: the pod's token, CA and KUBERNETES_SERVICE_* are it.
+
+    The kubernetes client reads the token and CA from fixed paths under /var/run/secrets; the test points
+    those two names at files of its own, everything else (env, TLS verification, bearer token) is real."""
+    from kubernetes.config import incluster_config
+
+    token = tmp_path / "token"
+    token.write_text(fakeapi.TOKEN)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(api_certs / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(fake_api.port))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    with connect() as cluster:
+        assert cluster.source == "in-cluster service account"
+        assert cluster.server == f"https://127.0.0.1:{fake_api.port}"
+        assert list(cluster.list(KINDS["Pod"], page_size=500))  # authorised by the pod's token
+
+
+def test_inside_a_pod_a_kubeconfig_given_still_wins(fake_api, monkeypatch):
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        assert cluster.source == str(fake_api.kubeconfig)
