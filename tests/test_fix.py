@@ -665,3 +665,10 @@ def test_fixed_file_reads_back_in_kubectl(fixed_file: Path, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert "kexlint: fixed" in done.stdout
     assert "v1beta" not in done.stdout
+
+
+def test_one_entry_mappings_in_flow_lists_keep_their_braces() -> None:
+    old = HTTPROUTE_OLD.replace("parentRefs:\n  - name: gw\n", "parentRefs: [{name: gw}]\n")
+    assert "[{name: gw}]" in old
+    new = fix(old, "1.37")
+    assert new == old.replace("io/v1beta1  # old", "io/v1       # old")

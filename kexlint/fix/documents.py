@@ -97,6 +97,9 @@ def new_yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 1 << 20
+    # Keep `[{name: gw}]` as written: by default ruamel drops the braces of a one-entry mapping in a
+    # flow list (`[name: gw]`), the same value but not what anyone writes in a manifest.
+    yaml.brace_single_entry_mapping_in_flow_sequence = True
     return yaml
 
 
