@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .cli import UsageError, exit_code, open_output, resolve_config
+from .config import DEFAULT_KUBE_VERSION
 from .context import ContextError, add_connection_arguments, connect, listed, progress_line, warn
 from .engine import Engine, RuleCrash, objects_of
 from .findings import LEVELS, Finding, InputProblem
@@ -40,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: .kexlint.yaml)")
     parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
-    parser.add_argument("--kube-version", metavar="X.Y", help="the cluster's Kubernetes version (default 1.36)")
+    parser.add_argument("--kube-version", metavar="X.Y",
+                        help=f"the cluster's Kubernetes version (default {DEFAULT_KUBE_VERSION})")
     parser.add_argument("--node-port-range", metavar="RANGE", help="the apiserver's --service-node-port-range")
     parser.add_argument("--fail-on", choices=(*LEVELS, "never"), help="lowest level that makes the exit code 1")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kexlint.findings import ObjectRef
@@ -65,3 +66,10 @@ def test_wildcards_find_every_replica_spec() -> None:
     assert [pod.path for pod in pod_specs(obj)] == [
         ("spec", "pytorchReplicaSpecs", "Master", "template", "spec"),
         ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec")]
+
+
+def test_every_kind_of_the_table_has_a_failing_fixture() -> None:
+    folder = REPO / "tests" / "fixtures" / "rules"
+    fixtures = "".join(p.read_text(encoding="utf-8") for p in folder.rglob("fail*.yaml"))
+    missing = [k.name for k in custom_kinds().values() if not re.search(rf"^kind: {k.kind}$", fixtures, re.M)]
+    assert not missing, f"no fail fixture declares these kinds of the pod-templates table: {missing}"
