@@ -4,6 +4,10 @@ CLI as users call it, with the fake apiserver (real TLS, CA-verified) standing i
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -142,3 +146,72 @@ def test_a_snapshot_file_as_context(run_cli, tmp_path):
     # The snapshot itself is never reported on, and re-applying what it holds is clean.
     assert lint(run_cli, write(tmp_path, "same.yaml", daemonset("node-exporter")), "--context", str(snapshot))[0] == 0
     assert lint(run_cli, new, "--context", str(tmp_path / "missing.yaml"))[0] == 2
+
+
+def _kexlint(*argv: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kexlint", *argv], input=stdin, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+def test_context_from_a_folder_stdin_and_repeated(tmp_path):
+    """--context is repeatable and takes files, folders and `-`, as the lint paths do."""
+    folder = tmp_path / "snapshot"
+    folder.mkdir()
+    write(folder, "a.yaml", daemonset("node-exporter", 9100))
+    write(folder, "b.yaml", daemonset("agent", 9300))
+    extra = write(tmp_path, "extra.yaml", daemonset("tracer", 9400))
+    new = {**daemonset("new-exporter")}
+    new["spec"]["template"]["spec"]["containers"][0]["ports"] = [
+        {"containerPort": p, "hostPort": p} for p in (9100, 9200, 9300, 9400)]
+    path = write(tmp_path, "new.yaml", new)
+    done = _kexlint("--no-config", "--disable", "host-port", "--format", "json", path, "--context", str(folder),
+                    "--context", "-", "--context", extra, stdin=yaml.safe_dump(daemonset("logger", 9200)))
+    assert done.returncode == 1, done.stderr
+    named = sorted(f["message"].split(" is also bound by ")[1].split(" (")[0] for f in conflicts(done.stdout))
+    assert named == ["DaemonSet monitoring/agent", "DaemonSet monitoring/logger", "DaemonSet monitoring/node-exporter",
+                     "DaemonSet monitoring/tracer"]
+
+
+def test_placements_that_never_meet_are_no_conflict_with_context(tmp_path):
+    def placed(name: str, pool: str) -> dict:
+        ds = daemonset(name)
+        ds["spec"]["template"]["spec"]["nodeSelector"] = {"pool": pool}
+        return ds
+
+    snapshot = write(tmp_path, "cluster.yaml", placed("node-exporter", "a"))
+    elsewhere = write(tmp_path, "b.yaml", placed("new-exporter", "b"))
+    same_pool = write(tmp_path, "a.yaml", placed("new-exporter", "a"))
+    base = ("--no-config", "--disable", "host-port", "--format", "json", "--context", snapshot)
+    assert _kexlint(*base, elsewhere).returncode == 0
+    assert len(conflicts(_kexlint(*base, same_pool).stdout)) == 1
+
+
+def test_audit_shows_progress_on_a_terminal(fake_api):
+    """A large cluster: a progress line on stderr, rewritten in place, then cleared; none without a TTY."""
+    for i in range(2100):
+        fake_api.put(POD, {"metadata": {"name": f"p{i}", "namespace": "big"},
+                           "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    env = {"KUBECONFIG": str(fake_api.kubeconfig)}
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "kexlint", "audit", "--no-config", "--format", "json"],
+                                   stdout=subprocess.PIPE, stderr=follower, env={**os.environ, **env})
+        os.close(follower)
+        out, _ = process.communicate(timeout=120)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO once the child closed the terminal
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(leader)
+    assert process.returncode in (0, 1), err
+    assert b"\rkexlint: 1000 objects read (pods)\x1b[K" in err and b"\rkexlint: 2000 objects read (pods)" in err
+    assert err.endswith(b"\r\x1b[K")  # cleared before the report
+    assert json.loads(out)["findings"] is not None
+    piped = _kexlint("audit", "--no-config", "--format", "json", env=env)
+    assert "objects read" not in piped.stderr

@@ -201,3 +201,20 @@ def test_a_controllers_new_pod_is_not_a_conflict_with_its_owner(fake_api, webhoo
     body["request"]["object"] = exporter_pod("node-4", owner["metadata"]["uid"])
     response = validate(client, body)
     assert not any("host-port-conflict" in w for w in response.get("warnings", [])), response
+
+
+def test_an_update_that_moves_onto_a_port_in_use_conflicts(fake_api, webhook):
+    """UPDATE against live state: moving to a hostPort another workload binds is new; keeping a conflict the
+    old object already had is pre-existing, so not denied even with cluster-conflict-level error."""
+    fake_api.put(DS, node_exporter())
+    client = webhook("webhook:\n  cluster-conflict-level: error\n")
+    moved = daemonset_review(9100, operation="UPDATE")
+    moved["request"]["oldObject"]["spec"]["template"]["spec"]["containers"][0]["ports"] = [
+        {"containerPort": 9200, "hostPort": 9200, "protocol": "TCP"}]
+    response = validate(client, moved)
+    assert response["allowed"] is False
+    assert "DaemonSet monitoring/node-exporter (in the cluster)" in response["status"]["message"]
+    kept = validate(client, daemonset_review(9100, operation="UPDATE"))
+    assert kept["allowed"] is True
+    [warning] = [w for w in kept["warnings"] if w.startswith("kexlint host-port-conflict")]
+    assert "(pre-existing, not denied)" in warning and "DaemonSet monitoring/node-exporter" in warning
