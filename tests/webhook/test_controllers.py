@@ -130,3 +130,20 @@ def test_cronjob_controller_job_with_host_network_template():
     response = check(set_object(body, job))
     assert response["allowed"] is True
     assert response["auditAnnotations"]["trusted-controller"] == "system:serviceaccount:kube-system:cronjob-controller"
+
+
+def test_a_daemonset_excluded_by_config_can_create_its_pods():
+    """Seen: a DaemonSet admitted thanks to a config exclusion by kind/name could never create a Pod, since
+    its Pods (named node-agent-xxxxx, kind Pod) match no such exclusion."""
+    engine, settings = make_engine({"exclude": [{"kind": "DaemonSet", "name": "node-agent",
+                                                 "rules": ["host-port"], "reason": "node agent"}]})
+    workload = recorded("review-v1-daemonset-create-by-kubectl-apply")
+    workload = set_object(workload, with_host_port(workload["request"]["object"]))
+    admitted = check(workload, engine, settings)
+    assert admitted["allowed"] is True
+    assert admitted["warnings"][0].startswith("kexlint host-port (suppressed: config: node agent)")
+    pod = exposed("review-v1-pod-by-daemon-set-controller")
+    assert pod["request"]["object"]["metadata"]["ownerReferences"][0]["name"] == "node-agent"
+    made = check(pod, engine, settings)
+    assert made["allowed"] is True
+    assert made["warnings"][0].startswith("kexlint host-port (made by a trusted controller, not denied)")

@@ -78,3 +78,24 @@ def test_metrics_labels_only_from_known_values(tmp_path):
     text = metrics.exposition().decode()  # what the metrics port serves
     assert len(text) < 64 * 1024
     assert 'kind="other"' in text and "KKKK" not in text
+
+
+def test_metrics_labels_from_operations_and_annotation_rules_are_bounded_too(tmp_path):
+    """The operation and an `ignore.kexlint.io/<rule>` annotation's rule are the client's text as well."""
+    client = client_for(tmp_path, "webhook:\n  suppression: {annotations: nowhere}\n")
+    for i in range(20):
+        body = recorded("review-v1-pod-by-replicaset-controller")
+        body["request"]["operation"] = f"{i}" + "O" * 100_000
+        client.post("/validate", json=body)
+        body = recorded("review-v1-pod-by-replicaset-controller")
+        body["request"]["userInfo"] = {"username": "tenant"}
+        spec = body["request"]["object"]["spec"]
+        spec["hostNetwork"] = True
+        body["request"]["object"]["metadata"]["annotations"] = {
+            "ignore.kexlint.io/host-network": "mine", f"ignore.kexlint.io/{i}" + "R" * 60: "x"}
+        assert client.post("/validate", json=body).json["response"]["allowed"] is False
+    from kexlint.webhook import metrics
+
+    text = metrics.exposition().decode()
+    assert "OOOO" not in text and "RRRR" not in text and 'operation="other"' in text
+    assert 'kexlint_webhook_suppressions_refused_total{rule="host-network"}' in text
