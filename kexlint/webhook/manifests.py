@@ -84,7 +84,8 @@ WEBHOOK_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("apps", "v1", ("deployments", "replicasets", "statefulsets", "daemonsets")),
     ("batch", "v1", ("jobs", "cronjobs")),
     ("networking.k8s.io", "v1", ("ingresses", "ingressclasses")),
-    # Every served version: TCPRoute and UDPRoute are v1alpha2 only.
+    # Every served version: clusters run CRDs of older Gateway API releases (TLSRoute v1alpha2/v1alpha3,
+    # TCPRoute and UDPRoute v1alpha2 before v1.6).
     ("gateway.networking.k8s.io", "*", ("gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes",
                                         "tcproutes", "udproutes", "referencegrants")),
 )
