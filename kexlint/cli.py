@@ -11,12 +11,14 @@ from typing import TextIO
 
 from . import __version__
 from .config import (
+    DEFAULT_GATEWAY_API_VERSION,
     DEFAULT_KUBE_VERSION,
     Config,
     ConfigError,
     RuleSetting,
     find_config,
     load_config,
+    parse_gateway_api_version,
     parse_kube_version,
     parse_port_range,
 )
@@ -58,6 +60,7 @@ def _lint_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
     parser.add_argument("--kube-version", metavar="X.Y",
                         help=f"target Kubernetes version (default {DEFAULT_KUBE_VERSION})")
+    add_gateway_api_version_argument(parser)
     parser.add_argument("--node-port-range", metavar="RANGE",
                         help="the apiserver's --service-node-port-range (default 30000-32767)")
     parser.add_argument("--fail-on", choices=(*LEVELS, "never"),
@@ -98,6 +101,13 @@ def _jobs(text: str) -> int:
     return value
 
 
+def add_gateway_api_version_argument(parser: argparse.ArgumentParser) -> None:
+    """--gateway-api-version, shared by lint and fix so that both judge the same CRD versions."""
+    parser.add_argument("--gateway-api-version", metavar="X.Y",
+                        help="target Gateway API release, whose CRD versions deprecated-api and fix go by "
+                             f"(default: gateway-api-version from .kexlint.yaml, else {DEFAULT_GATEWAY_API_VERSION})")
+
+
 def resolve_config(args: argparse.Namespace) -> Config:
     """The config file, then command-line overrides on top."""
     known = set(rules_by_id())
@@ -113,6 +123,9 @@ def resolve_config(args: argparse.Namespace) -> Config:
     try:
         if args.kube_version:
             settings = replace(settings, kube_version=parse_kube_version(args.kube_version))
+        # audit has no such option: getattr, as its namespace lacks the attribute.
+        if getattr(args, "gateway_api_version", None):
+            settings = replace(settings, gateway_api_version=parse_gateway_api_version(args.gateway_api_version))
         if args.node_port_range:
             settings = replace(settings, node_port_range=parse_port_range(args.node_port_range))
     except ValueError as err:

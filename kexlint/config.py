@@ -22,6 +22,10 @@ CONFIG_NAMES = (".kexlint.yaml", ".kexlint.yml")
 DEFAULT_KUBE_VERSION = "1.37"
 DEFAULT_KUBE_VERSION_RELEASED = "2026-08"
 DEFAULT_NODE_PORT_RANGE = "30000-32767"
+# The newest Gateway API release, the default target for its CRD versions (deprecated-api, fix): v1.6
+# (v1.6.0 and its patches; v1.7 had only release candidates when this was set). Gateway API releases
+# are not tied to Kubernetes releases, so this is a setting of its own.
+DEFAULT_GATEWAY_API_VERSION = "1.6"
 
 
 class ConfigError(Exception):
@@ -117,6 +121,14 @@ def parse_kube_version(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.\d+)?\s*", str(text))
     if not match:
         raise ValueError(f"{text!r} is not a Kubernetes version (e.g. 1.36)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_gateway_api_version(text: str) -> tuple[int, int]:
+    """A Gateway API release: `1.5`, `v1.5` or `v1.5.1` (the patch does not change served versions)."""
+    match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.\d+)?\s*", str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a Gateway API release (e.g. 1.5 or v1.5.1)")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -220,6 +232,10 @@ def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
     except ValueError as err:
         raise fail("kube-version", str(err)) from None
     try:
+        gateway_api_version = parse_gateway_api_version(data.get("gateway-api-version", DEFAULT_GATEWAY_API_VERSION))
+    except ValueError as err:
+        raise fail("gateway-api-version", str(err)) from None
+    try:
         node_ports = parse_port_range(data.get("node-port-range", DEFAULT_NODE_PORT_RANGE))
     except ValueError as err:
         raise fail("node-port-range", str(err)) from None
@@ -249,7 +265,8 @@ def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
             path=item.get("path"),
         ))
     return Config(
-        settings=Settings(kube_version=kube_version, node_port_range=node_ports),
+        settings=Settings(kube_version=kube_version, node_port_range=node_ports,
+                          gateway_api_version=gateway_api_version),
         fail_on=data.get("fail-on", "error"),
         rules=rules,
         exclusions=tuple(exclusions),

@@ -21,9 +21,13 @@ TABLE = yaml.safe_load((ROOT / "rules" / "deprecated-api.yaml").read_text())["pa
 TARGET = (1, 37)
 
 
-def hits(api_version: str, kind: str, target: tuple[int, int] = TARGET) -> list:
+def hits(api_version: str, kind: str, target: tuple[int, int] = TARGET, gateway_api: tuple[int, int] | None = None
+         ) -> list:
     obj = K8sObject({"apiVersion": api_version, "kind": kind}, ObjectRef(api_version, kind, None, "x"))
-    return list(check(Target(obj, (), obj.value), {"apis": TABLE}, Settings(kube_version=target)))
+    settings = Settings(kube_version=target)
+    if gateway_api:
+        settings = Settings(kube_version=target, gateway_api_version=gateway_api)
+    return list(check(Target(obj, (), obj.value), {"apis": TABLE}, settings))
 
 
 def test_every_kind_has_a_replacement_or_a_note() -> None:
@@ -101,6 +105,10 @@ GATEWAY = "gateway.networking.k8s.io"
     (f"{GATEWAY}/v1alpha2", "ReferenceGrant", "error", "v1.2", f"{GATEWAY}/v1beta1"),
     (f"{GATEWAY}/v1beta1", "ReferenceGrant", "warning", "v1.5", f"{GATEWAY}/v1"),
     (f"{GATEWAY}/v1alpha2", "TLSRoute", "warning", "v1.5", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha3", "TLSRoute", "warning", "v1.5", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "TCPRoute", "warning", "v1.6", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "UDPRoute", "warning", "v1.6", f"{GATEWAY}/v1"),
+    ("gateway.networking.x-k8s.io/v1alpha1", "XListenerSet", "error", "v1.5", f"{GATEWAY}/v1"),
 ])
 def test_gateway_api_versions_name_the_gateway_api_release(
         api_version: str, kind: str, level: str, release: str, replacement: str) -> None:
@@ -108,18 +116,63 @@ def test_gateway_api_versions_name_the_gateway_api_release(
     for target in ((1, 16), TARGET):
         found = hits(api_version, kind, target)
         assert [h.level for h in found] == [level]
-        assert f"since Gateway API {release}; use {replacement}." in found[0].message
+        assert f"since Gateway API {release} (target Gateway API v1.6" in found[0].message  # the default
+        assert f"; use {replacement}." in found[0].message
         assert "Kubernetes" not in found[0].message and "not served unless enabled" not in found[0].message
 
 
 @pytest.mark.parametrize(("api_version", "kind"), [
-    (f"{GATEWAY}/v1", "HTTPRoute"), (f"{GATEWAY}/v1", "GRPCRoute"), (f"{GATEWAY}/v1alpha2", "TCPRoute"),
+    (f"{GATEWAY}/v1", "HTTPRoute"), (f"{GATEWAY}/v1", "GRPCRoute"), (f"{GATEWAY}/v1", "TLSRoute"),
+    (f"{GATEWAY}/v1", "TCPRoute"), (f"{GATEWAY}/v1", "ListenerSet"), (f"{GATEWAY}/v1", "ReferenceGrant"),
 ])
 def test_served_gateway_api_versions_are_not_flagged(api_version: str, kind: str) -> None:
     assert not hits(api_version, kind)
 
 
+@pytest.mark.parametrize(("api_version", "kind", "superseded_from"), [
+    (f"{GATEWAY}/v1alpha3", "TLSRoute", (1, 5)), (f"{GATEWAY}/v1alpha2", "TLSRoute", (1, 5)),
+    (f"{GATEWAY}/v1beta1", "ReferenceGrant", (1, 5)), (f"{GATEWAY}/v1alpha2", "TCPRoute", (1, 6)),
+])
+def test_gateway_api_versions_are_superseded_only_from_the_release_with_v1(
+        api_version: str, kind: str, superseded_from: tuple[int, int]) -> None:
+    # Before that release there is no v1 to move to: the old version is the one to use.
+    earlier = (superseded_from[0], superseded_from[1] - 1)
+    assert not hits(api_version, kind, gateway_api=earlier)
+    [hit] = hits(api_version, kind, gateway_api=superseded_from)
+    shown = ".".join(map(str, superseded_from))
+    assert hit.level == "warning" and f"(target Gateway API v{shown})" in hit.message
+
+
+def test_a_gateway_api_version_newer_than_the_target_release_is_not_judged() -> None:
+    # TLSRoute v1alpha3 came with Gateway API v1.4: a v1.3 target does not define it.
+    assert not hits(f"{GATEWAY}/v1alpha3", "TLSRoute", gateway_api=(1, 3))
+
+
+def test_a_gateway_api_version_the_target_release_dropped_is_an_error() -> None:
+    assert not hits(f"{GATEWAY}/v1alpha2", "GRPCRoute", gateway_api=(1, 0))
+    assert [h.level for h in hits(f"{GATEWAY}/v1alpha2", "GRPCRoute", gateway_api=(1, 1))] == ["warning"]
+    assert [h.level for h in hits(f"{GATEWAY}/v1alpha2", "GRPCRoute", gateway_api=(1, 2))] == ["error"]
+
+
 def test_gateway_api_entries_survive_regeneration() -> None:
-    gateway = [e for e in TABLE if e["apiVersion"].startswith(GATEWAY)]
-    assert len(gateway) == 7 and all(e["project"] == "Gateway API" for e in gateway)
-    assert [e for e in lifecycle.generate(TABLE) if e["apiVersion"].startswith(GATEWAY)] == gateway
+    gateway = [e for e in TABLE if e.get("project")]
+    assert len(gateway) == 11 and all(e["project"] == "Gateway API" for e in gateway)
+    assert all(e["apiVersion"].split("/")[0] in (GATEWAY, "gateway.networking.x-k8s.io") for e in gateway)
+    assert [e for e in lifecycle.generate(TABLE) if e.get("project")] == gateway
+
+
+def test_the_gateway_api_release_comes_from_the_cli_or_the_config(tmp_path: Path, capsys) -> None:
+    from kexlint.cli import main
+
+    route = tmp_path / "route.yaml"
+    route.write_text(f"apiVersion: {GATEWAY}/v1alpha3\nkind: TLSRoute\nmetadata: {{name: db}}\n")
+    config = tmp_path / ".kexlint.yaml"
+    config.write_text('gateway-api-version: "1.4"\n')
+    assert main(["--config", str(config), "--fail-on", "warning", str(route)]) == 0
+    assert main(["--no-config", "--fail-on", "warning", str(route)]) == 1  # default: the newest release
+    assert main(["--config", str(config), "--gateway-api-version", "v1.5.1", "--fail-on", "warning", str(route)]) == 1
+    capsys.readouterr()
+    config.write_text('gateway-api-version: "latest"\n')
+    assert main(["--config", str(config), str(route)]) == 2
+    assert "gateway-api-version: 'latest' is not a Gateway API release" in capsys.readouterr().err
+    assert main(["--no-config", "--gateway-api-version", "x", str(route)]) == 2

@@ -23,9 +23,10 @@ from kexlint.registry import rules_by_id  # noqa: E402
 KUBECTL = shutil.which("kubectl")
 
 
-def plan(version: str = "1.36") -> Plan:
+def plan(version: str = "1.36", gateway_api: str | None = None) -> Plan:
     major, minor = map(int, version.split("."))
-    return Plan.from_rule_params(rules_by_id()["deprecated-api"].params["apis"], (major, minor))
+    release = tuple(map(int, gateway_api.split("."))) if gateway_api else None
+    return Plan.from_rule_params(rules_by_id()["deprecated-api"].params["apis"], (major, minor), release)
 
 
 def fix(text: str, version: str = "1.36") -> str:
@@ -376,20 +377,88 @@ def test_gateway_api_v1beta1_httproute_becomes_v1(version: str) -> None:
     ("gateway.networking.k8s.io/v1beta1", "Gateway", "gateway.networking.k8s.io/v1"),
     ("gateway.networking.k8s.io/v1beta1", "GatewayClass", "gateway.networking.k8s.io/v1"),
     ("gateway.networking.k8s.io/v1alpha2", "GRPCRoute", "gateway.networking.k8s.io/v1"),
-    ("gateway.networking.k8s.io/v1alpha2", "ReferenceGrant", "gateway.networking.k8s.io/v1beta1"),
+    ("gateway.networking.k8s.io/v1alpha2", "ReferenceGrant", "gateway.networking.k8s.io/v1"),  # through v1beta1
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", "gateway.networking.k8s.io/v1"),
 ])
 def test_gateway_api_version_swaps(old_api: str, kind: str, new_api: str) -> None:
     old = f'apiVersion: "{old_api}"\nkind: {kind}\nmetadata: {{name: x}}  # keep\n'
     assert fix(old) == old.replace(f'"{old_api}"', f'"{new_api}"')
 
 
-@pytest.mark.parametrize("kind, api", [("ReferenceGrant", "v1beta1"), ("TLSRoute", "v1alpha2")])
-def test_gateway_api_v1_of_v1_5_is_left_to_the_user(kind: str, api: str) -> None:
-    # v1 of these needs Gateway API v1.5 on the cluster, which the manifests do not tell.
-    old = f"apiVersion: gateway.networking.k8s.io/{api}\nkind: {kind}\nmetadata: {{name: x}}\n"
+TLSROUTE = """\
+apiVersion: gateway.networking.k8s.io/{api}  # db
+kind: TLSRoute
+metadata: {{name: db}}
+spec:
+  parentRefs: [{{name: public}}]
+  hostnames: [db.example.com]
+  rules:
+  - backendRefs: [{{name: db, port: 5432}}]
+"""
+
+
+@pytest.mark.parametrize("api", ["v1alpha2", "v1alpha3"])
+def test_tlsroute_moves_to_v1_at_the_default_gateway_api_release(api: str) -> None:
+    old = TLSROUTE.format(api=api)
+    result = fix_text(old, plan())
+    assert result.text == old.replace(f"io/{api}  # db", "io/v1" + " " * (len(api) - 2) + "  # db")
+    assert result.converted == [f"TLSRoute/db gateway.networking.k8s.io/{api} -> gateway.networking.k8s.io/v1"]
+
+
+@pytest.mark.parametrize("kind, api, release", [
+    ("TLSRoute", "v1alpha2", "1.4"), ("TLSRoute", "v1alpha3", "1.4"), ("ReferenceGrant", "v1beta1", "1.4"),
+    ("TCPRoute", "v1alpha2", "1.5"),
+])
+def test_gateway_api_v1_is_not_assumed_before_the_release_that_serves_it(kind: str, api: str, release: str) -> None:
+    # Gateway API v1.4 CRDs serve no TLSRoute or ReferenceGrant v1 (v1.5), v1.5 no TCPRoute v1 (v1.6).
+    old = TLSROUTE.format(api=api).replace("TLSRoute", kind)
+    result = fix_text(old, plan(gateway_api=release))
+    assert result.text == old and result.converted == []
+
+
+def test_referencegrant_v1alpha2_stops_at_v1beta1_before_gateway_api_v1_5() -> None:
+    old = "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: ReferenceGrant\nmetadata: {name: g}\n"
+    assert fix_text(old, plan(gateway_api="1.4")).text == old.replace("v1alpha2", "v1beta1")
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda t: t.replace("  hostnames: [db.example.com]\n", ""), "requires spec.hostnames"),
+    (lambda t: t + "  - backendRefs: [{name: db-2, port: 5432}]\n", "exactly one rule and spec.rules has 2"),
+    (lambda t: t.replace("  - backendRefs: [{name: db, port: 5432}]\n", "  - name: only\n"),
+     "requires spec.rules[0].backendRefs"),
+])
+def test_tlsroute_v1alpha2_that_v1_would_reject_is_reported_not_guessed(edit, reason: str) -> None:
+    # v1 requires SNI hostnames and takes one rule; v1alpha2 took none and up to 16.
+    old = edit(TLSROUTE.format(api="v1alpha2"))
+    result = fix_text(old, plan())
+    assert result.text == old and result.converted == []
+    assert any(reason in note and note.startswith("line 1: ") for note in result.notes), result.notes
+
+
+def test_tcproute_moves_to_v1_with_one_rule_only() -> None:
+    one = TLSROUTE.format(api="v1alpha2").replace("TLSRoute", "TCPRoute").replace("  hostnames: [db.example.com]\n", "")
+    assert fix_text(one, plan()).text == one.replace("io/v1alpha2  # db", "io/v1        # db")
+    two = one + "  - backendRefs: [{name: db-2, port: 5433}]\n"
+    result = fix_text(two, plan())
+    assert result.text == two and any("exactly one rule" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("api, kind", [("gateway.networking.k8s.io/v1alpha2", "UDPRoute"),
+                                       ("gateway.networking.x-k8s.io/v1alpha1", "XListenerSet")])
+def test_gateway_api_moves_without_a_conversion_are_reported(api: str, kind: str) -> None:
+    old = f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: x}}\n"
     result = fix_text(old, plan())
     assert result.text == old
     assert any("no conversion" in note for note in result.notes)
+
+
+def test_fix_takes_the_gateway_api_release_from_the_cli_and_the_config(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "route.yaml"
+    path.write_text(TLSROUTE.format(api="v1alpha3"))
+    (tmp_path / "old.yaml").write_text('gateway-api-version: "1.4"\n')
+    assert run_fix("--config", str(tmp_path / "old.yaml"), "--diff", str(path)) == 0
+    assert run_fix("--config", str(tmp_path / "old.yaml"), "--gateway-api-version", "v1.5.1", "--diff", str(path)) == 1
+    assert "+apiVersion: gateway.networking.k8s.io/v1" in capsys.readouterr().out
 
 
 def test_gateway_api_diff_exits_1_and_fixed_file_diffs_clean(tmp_path: Path, capsys) -> None:

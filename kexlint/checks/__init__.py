@@ -28,6 +28,8 @@ class Settings:
 
     kube_version: tuple[int, int] = (1, 37)  # config.DEFAULT_KUBE_VERSION (checks must not import config)
     node_port_range: tuple[int, int] = (30000, 32767)
+    # The Gateway API release whose CRDs the cluster runs (config.DEFAULT_GATEWAY_API_VERSION).
+    gateway_api_version: tuple[int, int] = (1, 6)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
     if entry is None:
         return
     if entry.get("project"):
-        yield from _project_hit(ref.api_version, ref.kind, entry)
+        yield from _project_hit(ref.api_version, ref.kind, entry, settings.gateway_api_version)
         return
     target_version = settings.kube_version
     shown_target = ".".join(map(str, target_version))
@@ -58,21 +58,42 @@ def check(target: Target, params: dict[str, Any], settings: Settings) -> Iterato
               f"{_until(removed)}){use}.{notes}", level="warning")
 
 
-def _project_hit(api_version: str | None, kind: str | None, entry: dict[str, Any]) -> Iterator[Hit]:
+def project_status(entry: dict[str, Any], target: tuple[int, int]) -> str | None:
+    """"removed", "deprecated" or None: what a project's release `target` (Gateway API's, from
+    --gateway-api-version) makes of a table entry of that project. Shared with `kexlint fix`, which
+    converts exactly what this rule reports."""
+    introduced = entry.get("introduced")
+    if introduced and parse_kube_version(introduced) > target:
+        return None  # the target release does not define this version yet: nothing supersedes it
+    for status in ("removed", "deprecated"):
+        if entry.get(status) and parse_kube_version(entry[status]) <= target:
+            return status
+    return None
+
+
+def _project_hit(api_version: str | None, kind: str | None, entry: dict[str, Any],
+                 target: tuple[int, int]) -> Iterator[Hit]:
     """An API a CRD project serves (Gateway API): its releases, not the Kubernetes version, decide.
 
-    --kube-version says nothing about which Gateway API release a cluster installed, so a version the
-    project dropped is an error (current CRDs do not define it) and a superseded one a warning."""
+    The target is the project's release the cluster installed (--gateway-api-version): a version that
+    release no longer serves is an error, one it serves beside its replacement a warning, and one that
+    is superseded only in a later release than the target is not reported (its replacement would not
+    be served there)."""
+    status = project_status(entry, target)
+    if status is None:
+        return
     project = entry["project"]
+    shown = f"target {project} v{'.'.join(map(str, target))}"
     replacement = entry.get("replacement")
     use = f"; use {replacement}" if replacement else "; it has no replacement"
     notes = f" {entry['notes']}" if entry.get("notes") else ""
-    if entry.get("removed"):
+    if status == "removed":
         yield Hit(("apiVersion",), f"{api_version} {kind} is no longer served since {project} "
-                  f"v{_version(entry['removed'])}{use}.{notes}", level="error")
-    elif entry.get("deprecated"):
+                  f"v{_version(entry['removed'])} ({shown}){use}.{notes}", level="error")
+    else:
         yield Hit(("apiVersion",), f"{api_version} {kind} is superseded since {project} "
-                  f"v{_version(entry['deprecated'])}{use}.{notes}", level="warning")
+                  f"v{_version(entry['deprecated'])} ({shown}{_until(entry.get('removed'))}){use}.{notes}",
+                  level="warning")
 
 
 def _until(removed: str | None) -> str:

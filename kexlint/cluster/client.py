@@ -50,15 +50,28 @@ class Kind:
     plural: str
     kind: str
     namespaced: bool = True
+    # Older versions to try, newest first, when the API answers 404 at `version`: a cluster with CRDs of
+    # an older Gateway API release serves TLSRoute only as v1alpha3/v1alpha2, ReferenceGrant as v1beta1.
+    older: tuple[str, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return (self.version, *self.older)
 
     @property
     def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
+        return self.api_version_at(self.version)
+
+    def api_version_at(self, version: str) -> str:
+        return f"{self.group}/{version}" if self.group else version
 
     @property
     def path(self) -> str:
         """The collection across all namespaces."""
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        return self.path_at(self.version)
+
+    def path_at(self, version: str) -> str:
+        base = f"/apis/{self.group}/{version}" if self.group else f"/api/{version}"
         return f"{base}/{self.plural}"
 
     def __str__(self) -> str:
@@ -67,7 +80,9 @@ class Kind:
 
 _GATEWAY = "gateway.networking.k8s.io"
 # Gateway API kinds are CRDs: a cluster without them answers 404, which means "none", not an error.
-# All six are served as v1 since Gateway API 1.5 (TLSRoute, ListenerSet and ReferenceGrant graduated).
+# v1 first, then the versions older releases serve: TLSRoute and ReferenceGrant reached v1 in Gateway API
+# v1.5 (TLSRoute v1alpha3 came in v1.4), TCPRoute and UDPRoute in v1.6. ListenerSet has no fallback: its
+# experimental form was XListenerSet in gateway.networking.x-k8s.io, another kind the rules do not read.
 KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("", "v1", "pods", "Pod"),
     Kind("", "v1", "replicationcontrollers", "ReplicationController"),
@@ -84,8 +99,10 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind(_GATEWAY, "v1", "gateways", "Gateway"),
     Kind(_GATEWAY, "v1", "httproutes", "HTTPRoute"),
     Kind(_GATEWAY, "v1", "grpcroutes", "GRPCRoute"),
-    Kind(_GATEWAY, "v1", "tlsroutes", "TLSRoute"),
-    Kind(_GATEWAY, "v1", "referencegrants", "ReferenceGrant"),
+    Kind(_GATEWAY, "v1", "tlsroutes", "TLSRoute", older=("v1alpha3", "v1alpha2")),
+    Kind(_GATEWAY, "v1", "tcproutes", "TCPRoute", older=("v1alpha2",)),
+    Kind(_GATEWAY, "v1", "udproutes", "UDPRoute", older=("v1alpha2",)),
+    Kind(_GATEWAY, "v1", "referencegrants", "ReferenceGrant", older=("v1beta1",)),
     Kind(_GATEWAY, "v1", "listenersets", "ListenerSet"),
 )}
 # What context reads by default. Secrets only when asked (Helm releases): reading them needs a grant
@@ -133,6 +150,8 @@ class Cluster:
         self.source = source
         self.server = api_client.configuration.host
         self.absent: set[Kind] = set()  # kinds this API does not serve (404): no CRD installed
+        # The version each kind with older versions was last found at, so watches follow the list.
+        self.found: dict[Kind, str] = {}
 
     def close(self) -> None:
         self._api.close()
@@ -142,6 +161,10 @@ class Cluster:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def version(self, kind: Kind) -> str:
+        """The version ``kind`` is read at: the one last found served, else its newest."""
+        return self.found.get(kind, kind.version)
 
     def list(self, kind: Kind, page_size: int = 500, allow_inconsistent: bool = True) -> Listing:
         """Every object of ``kind`` in all namespaces, one page at a time (see :class:`Listing`)."""
@@ -165,7 +188,7 @@ class Cluster:
         from kubernetes.client.exceptions import ApiException
 
         method, url, headers, _body, _post = self._api.param_serialize(
-            "GET", kind.path, query_params=query, header_params={"Accept": "application/json"},
+            "GET", kind.path_at(self.version(kind)), query_params=query, header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"])
         try:
             response = self._api.call_api(method, url, header_params=headers,
@@ -249,8 +272,20 @@ class Listing:
     def __next__(self) -> dict[str, Any]:
         return next(self._items)
 
+    def _try_next_version(self, tried: set[str]) -> bool:
+        """After a 404, move to a version not yet tried: the remembered one first, then newest first, so
+        a cluster whose CRDs were upgraded (or downgraded) since the last list is followed."""
+        tried.add(self.cluster.version(self.kind))
+        for version in self.kind.versions:
+            if version not in tried:
+                self.cluster.found[self.kind] = version
+                return True
+        self.cluster.found.pop(self.kind, None)  # none served: start from the newest next time
+        return False
+
     def _generate(self) -> Iterator[dict[str, Any]]:
         token = ""
+        tried: set[str] = set()
         while True:
             query = [("limit", str(self.page_size))] + ([("continue", token)] if token else [])
             try:
@@ -262,6 +297,8 @@ class Listing:
                 continue
             except ClusterError as error:
                 if _is_not_found(error) and not token:
+                    if self._try_next_version(tried):
+                        continue
                     self.absent = True
                     self.cluster.absent.add(self.kind)
                     return
@@ -282,7 +319,7 @@ class Listing:
             while items:
                 item = items.pop()
                 if isinstance(item, dict):
-                    item.setdefault("apiVersion", self.kind.api_version)
+                    item.setdefault("apiVersion", self.kind.api_version_at(self.cluster.version(self.kind)))
                     item.setdefault("kind", self.kind.kind)
                     yield item
             token = metadata.get("continue") or ""

@@ -28,7 +28,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ..config import DEFAULT_KUBE_VERSION, parse_kube_version
+from ..checks.deprecated_api import project_status
+from ..config import DEFAULT_GATEWAY_API_VERSION, DEFAULT_KUBE_VERSION, parse_gateway_api_version, parse_kube_version
 from ..loader import MAX_FILE_BYTES, InputError, decode, looks_like_json
 from ..registry import rules_by_id
 from .convert import CONVERSIONS, Unfixable
@@ -45,22 +46,32 @@ _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines would also split at \r
 
 @dataclass(frozen=True)
 class Plan:
-    """What to convert: the deprecated-api table and the Kubernetes version the manifests target."""
+    """What to convert: the deprecated-api table and the Kubernetes version and Gateway API release the
+    manifests target."""
 
     apis: dict[tuple[str, str], dict[str, Any]]
     target: tuple[int, int]
+    gateway_api_target: tuple[int, int] = parse_gateway_api_version(DEFAULT_GATEWAY_API_VERSION)
 
     @classmethod
-    def from_rule_params(cls, apis: list[dict[str, Any]], target: tuple[int, int]) -> Plan:
-        return cls({(entry["apiVersion"], entry["kind"]): entry for entry in apis}, target)
+    def from_rule_params(cls, apis: list[dict[str, Any]], target: tuple[int, int],
+                         gateway_api_target: tuple[int, int] | None = None) -> Plan:
+        by_key = {(entry["apiVersion"], entry["kind"]): entry for entry in apis}
+        if gateway_api_target is None:
+            return cls(by_key, target)
+        return cls(by_key, target, gateway_api_target)
+
+    def target_of(self, project: str | None) -> tuple[int, int]:
+        """The release a version of `project` is judged by: Gateway API's, or Kubernetes' for None."""
+        return self.gateway_api_target if project else self.target
 
     def flagged(self, api_version: str, kind: str) -> dict[str, Any] | None:
         """The table entry when the deprecated-api rule reports this pair at the target version."""
         entry = self.apis.get((api_version, kind))
         if entry is None:
             return None
-        if entry.get("project"):
-            return entry  # its versions are the project's releases; the rule reports it at any target
+        if entry.get("project"):  # its versions are the project's releases, as the rule judges them
+            return entry if project_status(entry, self.gateway_api_target) else None
         for when in ("removed", "deprecated"):
             if entry.get(when) and parse_kube_version(entry[when]) <= self.target:
                 return entry
@@ -121,25 +132,41 @@ def _convert(root: CommentedMap, line_of: Callable[[CommentedMap], int], plan: P
             continue
         line = line_of(obj)
         what = f"line {line}: {api_version} {_describe(obj)}"
+        if _convert_one(obj, api_version, kind, entry, what, plan, result):
+            changed = True
+    return changed
+
+
+def _convert_one(obj: CommentedMap, api_version: str, kind: str, entry: dict[str, Any], what: str, plan: Plan,
+                 result: FixResult) -> bool:
+    """Convert one flagged object, and again while its new version is flagged too (ReferenceGrant
+    v1alpha2 → v1beta1 → v1 for a Gateway API v1.5 target); whether it changed."""
+    changed = False
+    while entry is not None:
         conversion = CONVERSIONS.get((api_version, kind))
         if conversion is None:
-            notes = f" ({entry['notes']})" if entry.get("notes") else ""
-            result.notes.append(f"{what}: not converted, kexlint fix has no conversion for it{notes}")
-            continue
-        if conversion.since > plan.target:
-            since = ".".join(map(str, conversion.since))
-            shown = ".".join(map(str, plan.target))
-            result.notes.append(f"{what}: not converted, {conversion.replacement} is served only from "
-                                f"Kubernetes {since} (target {shown})")
-            continue
+            if not changed:
+                notes = f" ({entry['notes']})" if entry.get("notes") else ""
+                result.notes.append(f"{what}: not converted, kexlint fix has no conversion for it{notes}")
+            return changed
+        target = plan.target_of(conversion.project)
+        if conversion.since > target:
+            if not changed:
+                since, shown = ".".join(map(str, conversion.since)), ".".join(map(str, target))
+                release = f"{conversion.project} v" if conversion.project else "Kubernetes "
+                result.notes.append(f"{what}: not converted, {conversion.replacement} is served only from "
+                                    f"{release}{since} (target {shown})")
+            return changed
         try:
             notes = conversion.convert(obj)
         except Unfixable as err:
             result.notes.append(f"{what}: not converted: {err}")
-            continue
+            return changed
         changed = True
         result.converted.append(f"{_describe(obj)} {api_version} -> {conversion.replacement}")
         result.notes.extend(f"{what}: {note}" for note in notes)
+        api_version = conversion.replacement
+        entry = plan.flagged(api_version, kind)
     return changed
 
 
@@ -346,6 +373,8 @@ def _diff(old: str, new: str, label: str) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..cli import add_gateway_api_version_argument
+
     parser = argparse.ArgumentParser(
         prog="kexlint fix",
         description="Rewrite deprecated apiVersions (Ingress, workloads, NetworkPolicy, PodDisruptionBudget, "
@@ -360,6 +389,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--kube-version", metavar="X.Y",
                         help="target Kubernetes version: convert what is deprecated there (default: "
                              f"kube-version from .kexlint.yaml, else {DEFAULT_KUBE_VERSION})")
+    add_gateway_api_version_argument(parser)
     parser.add_argument("-c", "--config", metavar="FILE", help="config file (default: .kexlint.yaml nearby)")
     parser.add_argument("--no-config", action="store_true", help="ignore any .kexlint.yaml")
     return parser
@@ -374,7 +404,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     rule = rules_by_id()["deprecated-api"]
     setting = config.rules.get(rule.id)
     params = {**rule.params, **(setting.params if setting else {})}
-    return Plan.from_rule_params(params["apis"], config.settings.kube_version)
+    return Plan.from_rule_params(params["apis"], config.settings.kube_version, config.settings.gateway_api_version)
 
 
 def run(argv: list[str]) -> int:

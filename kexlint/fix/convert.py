@@ -23,8 +23,9 @@ Converter = Callable[[CommentedMap], list[str]]  # edits the object, returns not
 @dataclass(frozen=True)
 class Conversion:
     replacement: str
-    since: tuple[int, int]  # first Kubernetes release that serves the replacement
+    since: tuple[int, int]  # first release that serves the replacement: Kubernetes', or project's
     convert: Converter
+    project: str | None = None  # "Gateway API": since counts its releases (--gateway-api-version)
 
 
 # --- editing helpers -------------------------------------------------------------------------------
@@ -228,6 +229,51 @@ def convert_pdb(obj: CommentedMap) -> list[str]:
     return []
 
 
+# --- Gateway API ------------------------------------------------------------------------------------
+
+_GATEWAY = "gateway.networking.k8s.io"
+_GATEWAY_API = "Gateway API"
+
+
+def _rules(obj: CommentedMap) -> CommentedSeq:
+    spec = obj.get("spec")
+    if not _is_map(spec):
+        raise Unfixable("spec is missing or not a mapping")
+    rules = spec.get("rules")
+    if not isinstance(rules, CommentedSeq):
+        raise Unfixable("spec.rules is missing or not a list")
+    return rules
+
+
+def _one_rule(obj: CommentedMap, kind: str) -> None:
+    """v1 TLSRoute and TCPRoute take exactly one rule with at least one backendRef; the older versions
+    took up to 16 rules. Merging rules would change which backends get traffic, so it is the user's call."""
+    rules = _rules(obj)
+    if len(rules) != 1:
+        raise Unfixable(f"{kind} v1 allows exactly one rule and spec.rules has {len(rules)}; split it into "
+                        "one route per rule first")
+    rule = rules[0]
+    if not _is_map(rule) or not isinstance(rule.get("backendRefs"), CommentedSeq) or not rule["backendRefs"]:
+        raise Unfixable(f"{kind} v1 requires spec.rules[0].backendRefs (at least one)")
+
+
+def convert_tlsroute(obj: CommentedMap) -> list[str]:
+    _one_rule(obj, "TLSRoute")
+    hostnames = obj["spec"].get("hostnames")
+    if not isinstance(hostnames, CommentedSeq) or not hostnames:
+        # v1alpha2 without hostnames matched every SNI the listener accepts; v1 requires at least one
+        # and the names to put there are only the user's to know.
+        raise Unfixable("TLSRoute v1 requires spec.hostnames (the SNI names to match) and there are none")
+    _set_api_version(obj, f"{_GATEWAY}/v1")
+    return []
+
+
+def convert_tcproute(obj: CommentedMap) -> list[str]:
+    _one_rule(obj, "TCPRoute")
+    _set_api_version(obj, f"{_GATEWAY}/v1")
+    return []
+
+
 CONVERSIONS: dict[tuple[str, str], Conversion] = {
     ("extensions/v1beta1", "Ingress"): Conversion("networking.k8s.io/v1", (1, 19), convert_ingress),
     ("networking.k8s.io/v1beta1", "Ingress"): Conversion("networking.k8s.io/v1", (1, 19), convert_ingress),
@@ -250,15 +296,22 @@ CONVERSIONS: dict[tuple[str, str], Conversion] = {
             "rbac.authorization.k8s.io/v1", (1, 8), _swap_only("rbac.authorization.k8s.io/v1"))
         for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
     },
-    # Gateway API: the served versions of one CRD share a schema, so only apiVersion changes. since is
-    # (0, 0) because the cluster's Gateway API release decides, not Kubernetes: v1 is served since
-    # Gateway API v1.0 (GRPCRoute v1.1) and ReferenceGrant v1beta1 since v0.6. ReferenceGrant and
-    # TLSRoute v1 need v1.5, too new to assume, so those are left to the user.
+    # Gateway API: since is the Gateway API release that serves the replacement (v1 since v1.0,
+    # GRPCRoute v1 since v1.1, ReferenceGrant v1beta1 since v0.6, TLSRoute and ReferenceGrant v1 since
+    # v1.5, TCPRoute v1 since v1.6), compared with --gateway-api-version, not --kube-version.
     **{
-        (f"gateway.networking.k8s.io/{api}", kind): Conversion(
-            f"gateway.networking.k8s.io/{new}", (0, 0), _swap_only(f"gateway.networking.k8s.io/{new}"))
-        for api, kind, new in (("v1beta1", "Gateway", "v1"), ("v1beta1", "GatewayClass", "v1"),
-                               ("v1beta1", "HTTPRoute", "v1"), ("v1alpha2", "GRPCRoute", "v1"),
-                               ("v1alpha2", "ReferenceGrant", "v1beta1"))
+        (f"{_GATEWAY}/{api}", kind): Conversion(f"{_GATEWAY}/{new}", since, _swap_only(f"{_GATEWAY}/{new}"),
+                                                _GATEWAY_API)
+        for api, kind, new, since in (("v1beta1", "Gateway", "v1", (1, 0)), ("v1beta1", "GatewayClass", "v1", (1, 0)),
+                                      ("v1beta1", "HTTPRoute", "v1", (1, 0)), ("v1alpha2", "GRPCRoute", "v1", (1, 1)),
+                                      ("v1alpha2", "ReferenceGrant", "v1beta1", (0, 6)),
+                                      ("v1beta1", "ReferenceGrant", "v1", (1, 5)))
     },
+    **{
+        (f"{_GATEWAY}/{api}", "TLSRoute"): Conversion(f"{_GATEWAY}/v1", (1, 5), convert_tlsroute, _GATEWAY_API)
+        for api in ("v1alpha2", "v1alpha3")
+    },
+    (f"{_GATEWAY}/v1alpha2", "TCPRoute"): Conversion(f"{_GATEWAY}/v1", (1, 6), convert_tcproute, _GATEWAY_API),
+    # Not converted, reported instead: UDPRoute v1 (v1.6), whose field changes from v1alpha2 kexlint has not
+    # checked, and XListenerSet, which became another kind in another group (ListenerSet, v1.5).
 }

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from kexlint import __version__
-from kexlint.config import DEFAULT_KUBE_VERSION
+from kexlint.config import DEFAULT_GATEWAY_API_VERSION, DEFAULT_KUBE_VERSION
 from kexlint.model import custom_kinds, pod_templates_file
 
 DEFAULT_NAMESPACE = "kexlint"
@@ -70,6 +70,7 @@ DEFAULT_CONFIG = f"""\
 # kexlint configuration used by the admission webhook: the same format as .kexlint.yaml.
 # To customise, regenerate with `kexlint webhook manifests --config FILE` or patch this ConfigMap.
 kube-version: "{DEFAULT_KUBE_VERSION}"
+gateway-api-version: "{DEFAULT_GATEWAY_API_VERSION}"  # the Gateway API release of the cluster's CRDs
 webhook:
   mode: enforce        # warn: never deny, only return warnings (roll a policy out with it first)
   deny-level: error    # findings below it are returned as warnings
@@ -84,7 +85,8 @@ WEBHOOK_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("apps", "v1", ("deployments", "replicasets", "statefulsets", "daemonsets")),
     ("batch", "v1", ("jobs", "cronjobs")),
     ("networking.k8s.io", "v1", ("ingresses", "ingressclasses")),
-    # Every served version: TCPRoute and UDPRoute are v1alpha2 only.
+    # Every served version: clusters run CRDs of older Gateway API releases (TLSRoute v1alpha2/v1alpha3,
+    # TCPRoute and UDPRoute v1alpha2 before v1.6).
     ("gateway.networking.k8s.io", "*", ("gateways", "listenersets", "httproutes", "grpcroutes", "tlsroutes",
                                         "tcproutes", "udproutes", "referencegrants")),
 )

@@ -14,7 +14,8 @@ What it answers is shaped on the recordings in tests/data/apiserver/ (see the RE
 Knobs (attributes; change them between requests): `page_cap` (the server's largest page), `forbidden`
 (plurals answered 403), `gone_next_continue` / `gone_next_watch` (how many of the next continues / watches
 get 410), `drop_watch_after` (close the TCP stream after N events, mid-stream), `stop()` / `start()`
-(unreachable, then back on the same port), `compact()` (every older resourceVersion becomes 410).
+(unreachable, then back on the same port), `compact()` (every older resourceVersion becomes 410), `served_at`
+(kind → the one version it is served at, as with CRDs of an older Gateway API release; default its newest).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from kexlint.cluster import KINDS, Kind
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "apiserver"
 TOKEN = "fake-admin-token"
-BY_PATH = {k.path: k for k in KINDS.values()}
+# Every version a kind can be read at (Kind.older too), so a kind can be served at an older one only.
+BY_PATH = {k.path_at(v): (k, v) for k in KINDS.values() for v in k.versions}
 
 
 def http_body(name: str) -> tuple[int, str]:
@@ -81,6 +83,7 @@ class FakeAPI:
         self.objects: dict[Kind, dict[tuple[str, str], dict[str, Any]]] = {k: {} for k in KINDS.values()}
         self.events: dict[Kind, list[tuple[int, str, dict[str, Any]]]] = {k: [] for k in KINDS.values()}
         self.served: set[Kind] = {k for k in KINDS.values() if k.group != "gateway.networking.k8s.io"}
+        self.served_at: dict[Kind, str] = {}
         self.page_cap = 500
         self.forbidden: set[str] = set()
         self.gone_next_continue = 0
@@ -107,7 +110,7 @@ class FakeAPI:
         with self.lock:
             self.rv += 1
             obj = json.loads(json.dumps(obj))
-            obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+            obj["apiVersion"], obj["kind"] = kind.api_version_at(self.version(kind)), kind.kind
             metadata = obj.setdefault("metadata", {})
             metadata["resourceVersion"] = str(self.rv)
             key = (metadata.get("namespace", ""), metadata["name"])
@@ -116,6 +119,9 @@ class FakeAPI:
             self.events[kind].append((self.rv, event, obj))
             self.lock.notify_all()
             return obj
+
+    def version(self, kind: Kind) -> str:
+        return self.served_at.get(kind, kind.version)
 
     def delete(self, kind: Kind, namespace: str, name: str) -> None:
         with self.lock:
@@ -191,6 +197,10 @@ class FakeAPI:
         self.kubeconfig.write_text(json.dumps(config))
 
 
+def api_version_of(api: FakeAPI, kind: Kind) -> str:
+    return kind.api_version_at(api.version(kind))
+
+
 class _Handler(BaseHTTPRequestHandler):
     api: FakeAPI
     protocol_version = "HTTP/1.1"
@@ -208,8 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or token != TOKEN:
             return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
-        kind = BY_PATH.get(url.path)
-        if kind is None or kind not in api.served:
+        kind, version = BY_PATH.get(url.path, (None, None))
+        if kind is None or kind not in api.served or version != api.version(kind):
             return self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
         if kind.plural in api.forbidden:
             verb = "watch" if query.get("watch") in ("1", "true") else "list"
@@ -247,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             last = page[-1]["metadata"]
             metadata["continue"] = _token(rv, f"{last.get('namespace', '')}/{last['name']}\x00")
             metadata["remainingItemCount"] = len(rest)
-        body = {"kind": kind.kind + "List", "apiVersion": kind.api_version, "metadata": metadata,
+        body = {"kind": kind.kind + "List", "apiVersion": api_version_of(api, kind), "metadata": metadata,
                 "items": [{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} for obj in page]}
         self._json(200, body)
 
@@ -286,7 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if api.drop_watch_after is not None and sent >= api.drop_watch_after:
                         return self._abort()  # no last chunk: the client sees the stream break
                     if event == "BOOKMARK":
-                        obj = {"kind": kind.kind, "apiVersion": kind.api_version,
+                        obj = {"kind": kind.kind, "apiVersion": api_version_of(api, kind),
                                "metadata": {"resourceVersion": str(rv)}, "spec": {"containers": None}, "status": {}}
                     self._chunk(json.dumps({"type": event, "object": obj}).encode() + b"\n")
                     sent += 1

@@ -175,3 +175,49 @@ def test_inside_a_pod_a_kubeconfig_given_still_wins(fake_api, monkeypatch):
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
     with connect(str(fake_api.kubeconfig)) as cluster:
         assert cluster.source == str(fake_api.kubeconfig)
+
+
+def test_a_kind_served_only_at_an_older_version_is_read_there_and_watched_there(fake_api):
+    # CRDs of Gateway API v1.4: TLSRoute has no v1 yet, only v1alpha3 and v1alpha2.
+    tls = KINDS["TLSRoute"]
+    fake_api.served.add(tls)
+    fake_api.served_at[tls] = "v1alpha2"
+    fake_api.put(tls, {"metadata": {"name": "db", "namespace": "data"},
+                       "spec": {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [{"name": "db"}]}]}})
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(tls)
+        [item] = list(listing)
+        assert not listing.absent and item["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+        tried = [path for path, _ in fake_api.requests]
+        assert tried == [f"/apis/gateway.networking.k8s.io/{v}/tlsroutes" for v in ("v1", "v1alpha3", "v1alpha2")]
+        assert cluster.version(tls) == "v1alpha2"
+        fake_api.requests.clear()
+        list(cluster.list(tls))  # the version found is tried first next time
+        assert [path for path, _ in fake_api.requests] == ["/apis/gateway.networking.k8s.io/v1alpha2/tlsroutes"]
+        events: list = []
+        thread = threading.Thread(target=_watch_kind, args=(cluster, tls, listing.resource_version, events, 1))
+        thread.start()
+        fake_api.wait_for_watch()
+        fake_api.put(tls, {"metadata": {"name": "db2", "namespace": "data"}, "spec": {}})
+        thread.join(20)
+    assert [e["object"]["metadata"]["name"] for e in events] == ["db2"]
+
+
+def test_a_kind_served_at_no_version_is_absent_and_tried_from_the_newest_again(fake_api):
+    grant = KINDS["ReferenceGrant"]
+    with connect(str(fake_api.kubeconfig)) as cluster:
+        listing = cluster.list(grant)
+        assert list(listing) == [] and listing.absent and grant in cluster.absent
+        assert [p.rsplit("/", 2)[1] for p, _ in fake_api.requests] == ["v1", "v1beta1"]
+        # The cluster is upgraded to v1.5 CRDs: v1 is found again.
+        fake_api.served.add(grant)
+        fake_api.put(grant, {"metadata": {"name": "g", "namespace": "shop"}, "spec": {}})
+        [item] = list(cluster.list(grant))
+        assert item["apiVersion"] == "gateway.networking.k8s.io/v1"
+
+
+def _watch_kind(cluster, kind, version, events, count):
+    for event in cluster.watch(kind, version, timeout_seconds=10):
+        events.append(event)
+        if len(events) >= count:
+            return

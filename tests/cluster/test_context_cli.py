@@ -215,3 +215,27 @@ def test_audit_shows_progress_on_a_terminal(fake_api):
     assert json.loads(out)["findings"] is not None
     piped = _kexlint("audit", "--no-config", "--format", "json", env=env)
     assert "objects read" not in piped.stderr
+
+
+def test_a_route_conflict_with_a_tlsroute_the_cluster_serves_only_at_v1alpha2(fake_api, run_cli, tmp_path):
+    # Gateway API v1.4 CRDs: Gateway at v1, TLSRoute at v1alpha2 (no v1 yet). The route already running
+    # is found through the older version, and the new route on the same listener and SNI conflicts with it.
+    gateway, tls = KINDS["Gateway"], KINDS["TLSRoute"]
+    fake_api.served |= {gateway, tls}
+    fake_api.served_at[tls] = "v1alpha2"
+    fake_api.put(gateway, {"metadata": {"name": "public", "namespace": "infra"}, "spec": {
+        "gatewayClassName": "envoy", "listeners": [{"name": "tls", "protocol": "TLS", "port": 443,
+                                                    "tls": {"mode": "Passthrough"},
+                                                    "allowedRoutes": {"namespaces": {"from": "All"}}}]}})
+    spec = {"parentRefs": [{"name": "public", "namespace": "infra"}], "hostnames": ["db.example.com"],
+            "rules": [{"backendRefs": [{"name": "db", "port": 5432}]}]}
+    fake_api.put(tls, {"metadata": {"name": "db-a", "namespace": "a"}, "spec": spec})
+    new = write(tmp_path, "new.yaml", {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "TLSRoute",
+                                       "metadata": {"name": "db-b", "namespace": "b"}, "spec": spec})
+    code, out, err = lint(run_cli, new, "--cluster", "--kubeconfig", str(fake_api.kubeconfig), "--disable",
+                          "dangling-route")
+    [finding] = conflicts(out)
+    assert finding["rule"] == "route-conflict" and finding["object"]["name"] == "db-b", err
+    assert "TLSRoute a/db-a (in the cluster)" in finding["message"]
+    assert "/apis/gateway.networking.k8s.io/v1alpha2/tlsroutes" in {path for path, _ in fake_api.requests}
+    assert lint(run_cli, new, "--disable", "dangling-route")[0] == 0 and conflicts(lint(run_cli, new)[1]) == []

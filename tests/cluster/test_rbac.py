@@ -36,6 +36,10 @@ def test_cluster_state_grants_exactly_list_and_watch(capsys):
     # Whatever the default rules make the cache watch is granted.
     engine = Engine(builtin_rules(), load_config(None, set(rules_by_id())))
     assert {(k.group, k.plural) for k in watched_kinds(engine)} <= granted
+    # The route rules read TCP and UDP routes from the cluster too (at v1, or v1alpha2 before Gateway API v1.6).
+    gateway = "gateway.networking.k8s.io"
+    assert {(gateway, "tcproutes"), (gateway, "udproutes"), (gateway, "tlsroutes")} <= {
+        (k.group, k.plural) for k in watched_kinds(engine)}
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kexlint-webhook", "namespace": "kexlint"}]
     deployment = next(d for d in docs if d["kind"] == "Deployment")

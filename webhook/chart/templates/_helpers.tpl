@@ -43,6 +43,7 @@ at once but the pods' mounted files only after the kubelet syncs them, failing r
 # kexlint configuration used by the admission webhook: the same format as .kexlint.yaml.
 # To customise, regenerate with `kexlint webhook manifests --config FILE` or patch this ConfigMap.
 kube-version: "1.37"
+gateway-api-version: "1.6"  # the Gateway API release of the cluster's CRDs
 webhook:
   mode: {{ .Values.mode }}        # warn: never deny, only return warnings (roll a policy out with it first)
   deny-level: error    # findings below it are returned as warnings
