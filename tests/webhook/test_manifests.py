@@ -385,3 +385,12 @@ def test_default_config_is_a_valid_kexlint_config() -> None:
 
     config = parse_config(yaml.safe_load(manifests.DEFAULT_CONFIG), "default", set(rules_by_id()))
     assert config.webhook["mode"] == "enforce"
+
+
+def test_the_default_config_targets_the_default_versions() -> None:
+    """The ConfigMap (and the chart, which renders the same) names the versions lint would default to."""
+    from kexlint.config import DEFAULT_GATEWAY_API_VERSION, DEFAULT_KUBE_VERSION
+
+    config = yaml.safe_load(manifests.DEFAULT_CONFIG)
+    assert config["kube-version"] == DEFAULT_KUBE_VERSION
+    assert config["gateway-api-version"] == DEFAULT_GATEWAY_API_VERSION
