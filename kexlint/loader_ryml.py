@@ -1,0 +1,217 @@
+"""YAML documents through rapidyaml, for the documents it reads exactly as the libyaml builder does.
+
+rapidyaml parses in C++ and emits JSON that `json.loads` turns into values, several times faster
+than building values from libyaml's events in Python. Walking its tree from Python instead would
+cost a binding call (about a microsecond) per node per attribute, slower than libyaml, so the JSON
+emitter is used, and it is trusted only where it cannot differ:
+
+- it does not resolve YAML 1.1 scalars as Kubernetes does (`yes`, `on`, `~`, `0o17`, `017`,
+  `1_000`, `.NaN` come out as strings, or rewritten, or as invalid JSON such as `+1`), so a
+  document with a plain scalar of any such shape is read by libyaml;
+- it expands neither anchors nor merge keys the go-yaml way and keeps tags and duplicate keys
+  silently, so documents with `&`, `*`, `!`, `<<`, complex keys or a repeated key are read by libyaml;
+- it accepts input libyaml refuses (a tab after a colon, `@` or a backtick starting a plain
+  scalar, control characters), ends a final block scalar with a newline libyaml does not add and
+  drops one after some block scalar headers that carry a comment: those documents are read by
+  libyaml too, which gives them the usual values or error lines.
+
+Documents are split at `---` lines, each parsed on its own, so a document handed to libyaml is
+just its own text. When libyaml finds an error in one, the rest of the source is read by libyaml
+from that document on, which then reports and resumes exactly as it does alone. Positions are
+always libyaml's (a document's text is parsed again when a finding asks where it is).
+
+Limits stay libyaml's: a document that might nest deeper than MAX_DEPTH, or hold more than
+MAX_COLLECTION_ITEMS entries in one collection, is never given to rapidyaml (its parser does not
+recurse, but its emitter gives up past some depth, and the limits' messages are libyaml's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ryml
+
+from .errors import InputError
+from .loader import (
+    _DOC_SEPARATOR,
+    MAX_COLLECTION_ITEMS,
+    MAX_DEPTH,
+    Document,
+    _Builder,
+    _yaml_locator,
+    libyaml_documents,
+)
+from .scalars import MAX_INT_BITS
+
+# Anything here sends the whole source to libyaml: a BOM, directives (`%YAML`) and `...` lines change
+# where documents start and end, which the split at `---` lines would not see.
+_WHOLE_SOURCE = re.compile(r"\ufeff|^%|^\.\.\.(?:[ \t]|$)", re.MULTILINE)
+
+_WORDS = "y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~"
+_ODD_NUMBERS = (r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"  # special floats (the emitter lowercases them)
+                r"|\+[\w.]*"  # a leading +, invalid JSON
+                r"|[-+]?0[0-9xXoObB_][\w.+-]*"  # Go's prefixes and leading zeros (octal or float)
+                r"|[-+]?\.?[0-9][\w.+-]*_[\w.+-]*")  # underscores, which go-yaml drops
+# Where a plain scalar can start and end as a whole (over-approximated: a quoted or block scalar that
+# matches only costs a libyaml read).
+_START = r"(?:^[ \t]*|[:\-?,\[{][ \t]+|[\[{,])"
+_END = r"(?=[ \t]*(?:$|[,\]}])|[ \t]+#|:(?:[ \t]|$))"
+# A document matching this is read by libyaml (see the module docstring for why each is here).
+_LIBYAML_ONLY = re.compile(
+    rf"{_START}(?:{_WORDS}|{_ODD_NUMBERS}){_END}"
+    r"|(?:^|[\s\[{,])[&*!@`%]"  # anchors, aliases, tags; characters libyaml refuses to start a scalar
+    r"|(?:^|[\s\[{,])\?(?:[ \t]|$)"  # complex keys
+    r"|[\]}][ \t]*:(?:[ \t]|$)"  # a collection as a key
+    r"|(?:^|[\[{,])[ \t]*:(?:[ \t]|$)"  # an empty key
+    r"|<<"  # merge keys
+    # A block scalar header with a comment: rapidyaml 0.15 then drops the final line break of some
+    # (`|  # expect: x` does, `| # c` does not).
+    r"|(?:^|[\s:-])[|>][0-9+-]*[ \t]+#"
+    # Tabs, CR, NEL, the Unicode line separators, BOMs and characters YAML does not allow.
+    "|[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]",
+    re.MULTILINE)
+# How deep a document may nest is bounded by its flow brackets plus two levels per column of the
+# deepest line's leading spaces, dashes and question marks: these keep that bound below MAX_DEPTH.
+_MAX_BRACKETS = 200
+_MAX_LEAD = 120
+_DEEP_LINE = re.compile(rf"^[ ?-]{{{_MAX_LEAD}}}", re.MULTILINE)
+assert _MAX_BRACKETS + 2 * (_MAX_LEAD + 1) < MAX_DEPTH
+_CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_SEPARATOR_LINE = re.compile(r"---[ \t]*(?:#[^\n]*)?\n")
+
+
+# How documents were read, for bench/compare_parsers.py: by rapidyaml, handed to libyaml one at a
+# time, or the rest of a source handed to libyaml.
+STATS = {"rapidyaml": 0, "libyaml": 0, "rest": 0}
+
+
+class _Ineligible(Exception):
+    """This document is libyaml's to read."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Ineligible  # a duplicate key: libyaml reports it with its line
+    return result
+
+
+def _integer(text: str) -> int:
+    number = int(text)
+    if number.bit_length() > MAX_INT_BITS:
+        raise _Ineligible  # libyaml's error, with its line
+    return number
+
+
+def _constant(name: str) -> Any:
+    raise _Ineligible  # NaN or Infinity: not what go-yaml reads
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_int=_integer, parse_constant=_constant)
+
+
+class _QuietStderr:
+    """rapidyaml prints each error to stderr before raising it; the error is libyaml's to report."""
+
+    def __init__(self) -> None:
+        self.devnull = os.open(os.devnull, os.O_WRONLY)
+        self.saved = os.dup(2)
+
+    def __enter__(self) -> None:
+        os.dup2(self.devnull, 2)
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self.saved, 2)
+
+    def close(self) -> None:
+        os.close(self.devnull)
+        os.close(self.saved)
+
+
+def _value(body: str, tree: Any, quiet: _QuietStderr) -> dict[str, Any]:
+    """The mapping rapidyaml reads in a document's text, or _Ineligible."""
+    if (_LIBYAML_ONLY.search(body) or body.count("[") + body.count("{") > _MAX_BRACKETS
+            or _DEEP_LINE.search(body) or body.count("\n") + body.count(",") >= MAX_COLLECTION_ITEMS):
+        raise _Ineligible
+    tree.clear()
+    tree.clear_arena()
+    try:
+        with quiet:
+            ryml.parse_in_arena(body.encode(), tree)
+            root = tree.root_id()
+            if not tree.is_map(root):
+                raise _Ineligible  # lists, scalars, empty documents and streams: rare, libyaml's
+            emitted = ryml.emit_json(tree, root)
+    except ryml.ExceptionBasic:
+        raise _Ineligible from None
+    try:
+        value = _DECODER.decode(emitted.decode() if isinstance(emitted, bytes) else emitted)
+    except (ValueError, RecursionError):
+        raise _Ineligible from None
+    if not isinstance(value, dict):
+        raise _Ineligible
+    return value
+
+
+def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
+    """The same documents, values and errors as loader.yaml_documents through libyaml."""
+    if _WHOLE_SOURCE.search(text):
+        STATS["rest"] += 1
+        yield from libyaml_documents(text, source)
+        return
+    starts = [match.start() for match in _DOC_SEPARATOR.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    tree = ryml.Tree()
+    quiet = _QuietStderr()
+    try:
+        index = 0
+        line_offset = 0
+        counted = 0
+        for number, start in enumerate(starts):
+            end = starts[number + 1] if number + 1 < len(starts) else len(text)
+            line_offset += text.count("\n", counted, start)
+            counted = start
+            chunk = text[start:end]
+            separated = chunk.startswith("---")
+            head = 0
+            if separated:
+                match = _SEPARATOR_LINE.match(chunk)
+                head = match.end() if match else -1  # content on the `---` line: libyaml's
+            content = _CONTENT_LINE.search(chunk, head) if head >= 0 else None
+            if not separated and content is None:
+                continue  # only comments and blank lines before the first `---`: no document
+            doc = None
+            if content is not None and chunk.endswith("\n"):
+                try:
+                    value = _value(chunk[head:], tree, quiet)
+                except _Ineligible:
+                    pass
+                else:
+                    line_start = chunk.rfind("\n", 0, content.start()) + 1
+                    line = line_offset + chunk.count("\n", 0, line_start) + 1
+                    span = (start + line_start, end)
+                    doc = Document(source, index, line, value, span=span,
+                                   locate_fn=_yaml_locator(text, source, line - 1, span))
+            if doc is not None:
+                STATS["rapidyaml"] += 1
+                index += 1
+                yield doc
+                continue
+            try:
+                docs = list(_Builder(chunk, source, line_offset).documents(index))
+            except Exception:  # noqa: BLE001 - whatever it is, libyaml's reading of the rest says it
+                STATS["rest"] += 1
+                yield from libyaml_documents(text, source, start, line_offset, index)
+                return
+            STATS["libyaml"] += len(docs)
+            for doc in docs:
+                doc.locate_fn = _yaml_locator(chunk, source, doc.line - 1, doc.span)
+                index = doc.index + 1
+                yield doc
+    finally:
+        quiet.close()
