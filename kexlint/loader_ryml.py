@@ -51,29 +51,26 @@ from .scalars import MAX_INT_BITS
 # where documents start and end, which the split at `---` lines would not see.
 _WHOLE_SOURCE = re.compile(r"\ufeff|^%|^\.\.\.(?:[ \t]|$)", re.MULTILINE)
 
-_WORDS = "y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~"
-_ODD_NUMBERS = (r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"  # special floats (the emitter lowercases them)
-                r"|\+[\w.]*"  # a leading +, invalid JSON
-                r"|[-+]?0[0-9xXoObB_][\w.+-]*"  # Go's prefixes and leading zeros (octal or float)
-                r"|[-+]?\.?[0-9][\w.+-]*_[\w.+-]*")  # underscores, which go-yaml drops
-# Where a plain scalar can start and end as a whole (over-approximated: a quoted or block scalar that
-# matches only costs a libyaml read).
-_START = r"(?:^[ \t]*|[:\-?,\[{][ \t]+|[\[{,])"
-_END = r"(?=[ \t]*(?:$|[,\]}])|[ \t]+#|:(?:[ \t]|$))"
-# A document matching this is read by libyaml (see the module docstring for why each is here).
-_LIBYAML_ONLY = re.compile(
-    rf"{_START}(?:{_WORDS}|{_ODD_NUMBERS}){_END}"
-    r"|(?:^|[\s\[{,])[&*!@`%]"  # anchors, aliases, tags; characters libyaml refuses to start a scalar
-    r"|(?:^|[\s\[{,])\?(?:[ \t]|$)"  # complex keys
-    r"|[\]}][ \t]*:(?:[ \t]|$)"  # a collection as a key
-    r"|(?:^|[\[{,])[ \t]*:(?:[ \t]|$)"  # an empty key
-    r"|<<"  # merge keys
-    # A block scalar header with a comment: rapidyaml 0.15 then drops the final line break of some
-    # (`|  # expect: x` does, `| # c` does not).
-    r"|(?:^|[\s:-])[|>][0-9+-]*[ \t]+#"
-    # Tabs, CR, NEL, the Unicode line separators, BOMs and characters YAML does not allow.
-    "|[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]",
-    re.MULTILINE)
+# Plain scalars that Kubernetes reads as something else than the emitter writes: YAML 1.1 words,
+# Go's number syntax, special floats. Looked for in the emitted JSON, where each scalar is one token
+# between quotes: the emitter keeps a plain scalar's text as written (or, for `.NaN`, still looks
+# like one), and a quoted scalar that looks like this (`"yes"`) merely costs a libyaml read.
+_RISKY_STRING = re.compile(
+    r'"(?:y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~'
+    r'|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)'  # special floats (the emitter lowercases them)
+    r'|\+[^"]*'  # a leading +
+    r'|[-+]?0[0-9xXoObB_][^"]*'  # Go's prefixes and leading zeros (octal, or a float)
+    r'|[-+]?\.?[0-9][^"]*_[^"]*)"')  # underscores, which go-yaml drops
+# What the emitter does not keep, or rapidyaml reads where libyaml does not, found in the document's
+# text; each pattern starts with a rare character so that the search skips the rest quickly.
+_PROPERTY = re.compile(r"[&*!@`%](?<=[\s\[{,].)")  # anchors, aliases, tags; `@`, backtick, `%` libyaml refuses
+_COMPLEX_KEY = re.compile(r"\?(?<=[\s\[{,]\?)(?:\s|$)")
+_EMPTY_KEY = re.compile(r"[\n\[{,][ \t]*:(?:\s|$)")
+# A collection as a key, and a block scalar header with a comment (rapidyaml 0.15 then drops the
+# final line break of some: `|  # expect: x` does, `| # c` does not).
+_AFTER = re.compile(r"[\]}|>](?:(?<=[\]}])[ \t]*:(?:\s|$)|(?<=[|>])[0-9+-]*[ \t]+#)")
+# Tabs, CR, NEL, the Unicode line separators, BOMs and the characters YAML does not allow.
+_ODD_CHARACTER = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 # How deep a document may nest is bounded by its flow brackets plus two levels per column of the
 # deepest line's leading spaces, dashes and question marks: these keep that bound below MAX_DEPTH.
 _MAX_BRACKETS = 200
@@ -101,7 +98,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _integer(text: str) -> int:
-    number = int(text)
+    number = int(text)  # over Python's 4300-digit limit: ValueError, libyaml's to report
     if number.bit_length() > MAX_INT_BITS:
         raise _Ineligible  # libyaml's error, with its line
     return number
@@ -132,10 +129,17 @@ class _QuietStderr:
         os.close(self.saved)
 
 
+def _suspect(body: str) -> bool:
+    """Whether the document's text has anything rapidyaml might read otherwise than libyaml."""
+    return bool(body[:1] in "&*!@`%?:" or "<<" in body or _ODD_CHARACTER.search(body) or _PROPERTY.search(body)
+                or _COMPLEX_KEY.search(body) or _EMPTY_KEY.search(body) or _AFTER.search(body)
+                or body.count("[") + body.count("{") > _MAX_BRACKETS or _DEEP_LINE.search(body)
+                or body.count("\n") + body.count(",") >= MAX_COLLECTION_ITEMS)
+
+
 def _value(body: str, tree: Any, quiet: _QuietStderr) -> dict[str, Any]:
     """The mapping rapidyaml reads in a document's text, or _Ineligible."""
-    if (_LIBYAML_ONLY.search(body) or body.count("[") + body.count("{") > _MAX_BRACKETS
-            or _DEEP_LINE.search(body) or body.count("\n") + body.count(",") >= MAX_COLLECTION_ITEMS):
+    if _suspect(body):
         raise _Ineligible
     tree.clear()
     tree.clear_arena()
@@ -148,8 +152,10 @@ def _value(body: str, tree: Any, quiet: _QuietStderr) -> dict[str, Any]:
             emitted = ryml.emit_json(tree, root)
     except ryml.ExceptionBasic:
         raise _Ineligible from None
+    if _RISKY_STRING.search(emitted):
+        raise _Ineligible
     try:
-        value = _DECODER.decode(emitted.decode() if isinstance(emitted, bytes) else emitted)
+        value = _DECODER.decode(emitted)
     except (ValueError, RecursionError):
         raise _Ineligible from None
     if not isinstance(value, dict):
