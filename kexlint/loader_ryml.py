@@ -37,7 +37,6 @@ import ryml
 
 from .errors import InputError
 from .loader import (
-    _DOC_SEPARATOR,
     MAX_COLLECTION_ITEMS,
     MAX_DEPTH,
     Document,
@@ -49,7 +48,14 @@ from .scalars import MAX_INT_BITS
 
 # Anything here sends the whole source to libyaml: a BOM, directives (`%YAML`) and `...` lines change
 # where documents start and end, which the split at `---` lines would not see.
-_WHOLE_SOURCE = re.compile(r"\ufeff|^%|^\.\.\.(?:[ \t]|$)", re.MULTILINE)
+# (Each pattern here starts with a literal so that the search skips along at memchr speed.)
+_WHOLE_SOURCE = re.compile(r"\n(?:%|\.\.\.(?=[ \t\n]|\Z))")
+# loader._DOC_SEPARATOR, found by its line break.
+_SEPARATOR = re.compile(r"\n---(?=[ \t\n]|\Z)")
+# Documents larger than this are libyaml's: Kubernetes stores no object over 1.5 MiB (etcd's request
+# limit), and on a large scalar libyaml is as fast as rapidyaml, while the screens below would read
+# the text several times over (10 MB on one line: ~1 s against libyaml's 0.1 s).
+_MAX_DOCUMENT = 2**20
 
 # Plain scalars that Kubernetes reads as something else than the emitter writes: YAML 1.1 words,
 # Go's number syntax, special floats. Looked for in the emitted JSON, where each scalar is one token
@@ -165,13 +171,11 @@ def _value(body: str, tree: Any, quiet: _QuietStderr) -> dict[str, Any]:
 
 def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
     """The same documents, values and errors as loader.yaml_documents through libyaml."""
-    if _WHOLE_SOURCE.search(text):
+    if "\ufeff" in text or text[:1] == "%" or text.startswith("...") or _WHOLE_SOURCE.search(text):
         STATS["rest"] += 1
         yield from libyaml_documents(text, source)
         return
-    starts = [match.start() for match in _DOC_SEPARATOR.finditer(text)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
+    starts = [0, *(match.start() + 1 for match in _SEPARATOR.finditer(text))]
     tree = ryml.Tree()
     quiet = _QuietStderr()
     try:
@@ -183,7 +187,7 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             line_offset += text.count("\n", counted, start)
             counted = start
             chunk = text[start:end]
-            separated = chunk.startswith("---")
+            separated = chunk.startswith("---") and chunk[3:4] in ("", " ", "\t", "\n")
             head = 0
             if separated:
                 match = _SEPARATOR_LINE.match(chunk)
@@ -192,7 +196,7 @@ def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
             if not separated and content is None:
                 continue  # only comments and blank lines before the first `---`: no document
             doc = None
-            if content is not None and chunk.endswith("\n"):
+            if content is not None and chunk.endswith("\n") and len(chunk) <= _MAX_DOCUMENT:
                 try:
                     value = _value(chunk[head:], tree, quiet)
                 except _Ineligible:

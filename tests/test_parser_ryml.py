@@ -119,6 +119,8 @@ def test_the_fast_path_is_taken_and_agrees() -> None:
     "\ufeffk: v\n---\n\ufeffk: w\n",
     "k: 'x\n",
     "- a\n- b\n",
+    "---x: 1\n---\n----: 2\n--- # c\nk: v\n--- {a: 1}\n---",  # separators and what only looks like one
+    "k: v\r\n---\r\nk: w\r\n",
     "k: \"\\x01\\0\"\n",  # rapidyaml's emitter stops at NUL
 ])
 def test_what_rapidyaml_hands_to_libyaml_reads_the_same(text) -> None:
