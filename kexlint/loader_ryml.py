@@ -71,10 +71,11 @@ _RISKY_STRING = re.compile(
 # text; each pattern starts with a rare character so that the search skips the rest quickly.
 _PROPERTY = re.compile(r"[&*!@`%](?<=[\s\[{,].)")  # anchors, aliases, tags; `@`, backtick, `%` libyaml refuses
 _COMPLEX_KEY = re.compile(r"\?(?<=[\s\[{,]\?)(?:\s|$)")
-_EMPTY_KEY = re.compile(r"[\n\[{,][ \t]*:(?:\s|$)")
-# A collection as a key, and a block scalar header with a comment (rapidyaml 0.15 then drops the
-# final line break of some: `|  # expect: x` does, `| # c` does not).
-_AFTER = re.compile(r"[\]}|>](?:(?<=[\]}])[ \t]*:(?:\s|$)|(?<=[|>])[0-9+-]*[ \t]+#)")
+_EMPTY_KEY = re.compile(r"[\n\[{,?-][ \t]*:(?:\s|$)")  # `- :` is {"": null} to rapidyaml, an error to libyaml
+# A collection as a key; a block scalar header with a comment (rapidyaml 0.15 then drops the final
+# line break of some: `|  # expect: x` does, `| # c` does not) or an indentation indicator (`|2`
+# over a line of spaces: rapidyaml "", libyaml " \n").
+_AFTER = re.compile(r"[\]}|>](?:(?<=[\]}])[ \t]*:(?:\s|$)|(?<=[|>])(?:[0-9+-]*[ \t]+#|[+-]?[1-9]))")
 # Tabs, CR, NEL, the Unicode line separators, BOMs and the characters YAML does not allow.
 _ODD_CHARACTER = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 # How deep a document may nest is bounded by its flow brackets plus two levels per column of the

@@ -166,3 +166,51 @@ def test_the_environment_selects_rapidyaml() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60,
                           env={**ENV, "KEXLINT_PARSER": "rapidyaml"})
     assert proc.stdout == b"rapidyaml\n"
+
+
+# --- differential fuzzing: random streams of the shapes manifests take, both readings compared ----
+
+_ATOMS = ["a", "b c", "80", "-1", "1.5", "1e3", "0x1F", "017", "yes", "on", "~", "null", "true", "", "x#y", "'q'",
+          '"q"', '"a\\tb"', "'it''s'", "[1, 2]", "{k: v}", "{}", "[]", "http://x/y?a=b&c=d", "\"*.x\"", "10.0.0.1",
+          "1:30", "2024-01-01", "é", "a  b", "|", ">"]
+_BROKEN = ["-", "?", ":", ",", "'", '"', "\\", "%", "@", "`", "x: y: z", "a: b", "- x", "*.example.com"]
+
+
+def _block(rnd, atoms, indent, depth):
+    lines = []
+    for _ in range(rnd.randint(1, 4)):
+        key = rnd.choice(["k", "key", "a b", "80", "on", "'q'", '"d"', "x-y"])
+        roll = rnd.random()
+        if depth < 3 and roll < 0.3:
+            lines.append(" " * indent + key + ":")
+            lines += _block(rnd, atoms, indent + rnd.choice([0, 1, 2, 4]), depth + 1)
+        elif depth < 3 and roll < 0.45:
+            lines.append(" " * indent + key + ":")
+            lines += [" " * (indent + rnd.choice([0, 2])) + "- " + rnd.choice(atoms) for _ in range(rnd.randint(1, 3))]
+        elif roll < 0.55:
+            lines.append(" " * indent + key + ": " + rnd.choice(["|", ">", "|-", "|+", ">-", "|2"])
+                         + rnd.choice(["", " # c", "  # expect: x"]))
+            lines += [" " * (indent + rnd.choice([1, 2, 3])) + rnd.choice(["text", "more: x", "", "  deeper", "# not"])
+                      for _ in range(rnd.randint(0, 3))]
+        else:
+            lines.append(" " * indent + key + ": " + rnd.choice(atoms) + rnd.choice(["", "", " # c", "  #c"]))
+    return lines
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["manifest-like", "with-broken-tokens"])
+def test_random_streams_read_the_same(broken) -> None:
+    # Found `- :` ({"": null} to rapidyaml, an error to libyaml) and `|2` over a line of spaces.
+    import random
+
+    rnd = random.Random(13)
+    atoms = _ATOMS + (_BROKEN if broken else [])
+    built = 0
+    for _ in range(1500):
+        docs = ["\n".join(_block(rnd, atoms, 0, 0)) + rnd.choice(["\n", "\n\n"]) for _ in range(rnd.randint(1, 3))]
+        text = rnd.choice(["", "---\n", "# c\n"]) + "---\n".join(docs)
+        if rnd.random() < 0.1:
+            text = text.rstrip("\n")
+        ours, theirs, fast = both(text)
+        assert theirs == ours, text
+        built += fast
+    assert built > 200  # the fast path was exercised, not only the hand-over
