@@ -26,7 +26,7 @@ from .context import ContextError, add_context_arguments, use_context
 from .engine import Engine
 from .findings import LEVEL_RANK, LEVELS
 from .lint import STDIN, Linter, LintResult, expand_paths
-from .loader import MAX_FILE_BYTES
+from .loader import MAX_FILE_BYTES, PARSER_ENV, PARSERS, selected_parser, use_parser
 from .parallel import lint_items
 from .paths import PathFilter
 from .progress import Progress
@@ -86,6 +86,9 @@ def _lint_parser() -> argparse.ArgumentParser:
                              "never; --color alone means always")
     parser.add_argument("-j", "--jobs", type=_jobs, metavar="N",
                         help="lint files in N processes (default: the cores available; 1: no pool)")
+    parser.add_argument("--parser", choices=PARSERS,
+                        help=f"YAML parser (default ${PARSER_ENV}, else libyaml; rapidyaml needs "
+                             "pip install 'kexlint[rapidyaml]')")
     parser.add_argument("--version", action="version", version=f"kexlint {__version__}")
     add_context_arguments(parser)
     return parser
@@ -178,6 +181,8 @@ def run_lint(argv: list[str]) -> int:
     from .reporters import Report, render
 
     args = _lint_parser().parse_args(bare_color(argv))
+    if args.parser:
+        select_parser(args.parser)
     if not args.paths:
         raise UsageError("no paths given (use - for stdin; see kexlint --help)")
     config = resolve_config(args)
@@ -203,6 +208,15 @@ def run_lint(argv: list[str]) -> int:
         if args.output:
             out.close()
     return exit_code(result, config.fail_on)
+
+
+def select_parser(name: str) -> None:
+    """The YAML parser, or one line saying why it cannot be used (before anything is read)."""
+    try:
+        use_parser(name)
+    except (ImportError, ValueError) as err:
+        source = "" if name in PARSERS else f"{PARSER_ENV}: "
+        raise UsageError(f"{source}{err}") from None
 
 
 def exit_code(result: LintResult, fail_on: str) -> int:
@@ -272,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         command = COMMANDS[argv.pop(0)]
     try:
+        if os.environ.get(PARSER_ENV):
+            select_parser(selected_parser())
         return command(argv)
     except (UsageError, ConfigError, RuleFileError, ContextError) as err:
         print(f"kexlint: error: {err}", file=sys.stderr)

@@ -12,6 +12,7 @@ again with recording switched on.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -377,6 +378,40 @@ class _Builder:
                     frame.children[key] = here
 
 
+# --- which parser builds YAML documents -----------------------------------------------------------
+
+PARSERS = ("libyaml", "rapidyaml")
+PARSER_ENV = "KEXLINT_PARSER"
+# From the environment so that the whole test suite can run through another parser; the CLI's
+# --parser overrides it. Only libyaml is imported unless another is selected.
+_parser = os.environ.get(PARSER_ENV) or "libyaml"
+
+
+def use_parser(name: str) -> None:
+    """Select the YAML parser; ImportError (with how to install it) when it is not installed."""
+    global _parser
+    if name not in PARSERS:
+        raise ValueError(f"unknown parser {name!r} (choose from {', '.join(PARSERS)})")
+    if name == "rapidyaml":
+        try:
+            import ryml  # noqa: F401 - only to fail here, once, with a clear line
+        except ImportError:
+            raise ImportError("--parser rapidyaml needs the rapidyaml package: "
+                              "pip install 'kexlint[rapidyaml]'") from None
+    _parser = name
+
+
+def selected_parser() -> str:
+    return _parser
+
+
+def _other_reader() -> Callable[[str, str], Iterator[Document | InputError]]:
+    use_parser(_parser)  # the environment's choice is checked when first used
+    from .loader_ryml import yaml_documents as ryml_documents
+
+    return ryml_documents
+
+
 # --- sources -------------------------------------------------------------------------------------
 
 _DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
@@ -456,11 +491,18 @@ def _parse_error(err: yaml.MarkedYAMLError, line_offset: int) -> InputError:
 
 def yaml_documents(text: str, source: str) -> Iterator[Document | InputError]:
     """Every document of a YAML stream; after an error, resume at the next `---` line."""
+    if _parser != "libyaml":
+        yield from _other_reader()(text, source)
+        return
+    yield from libyaml_documents(text, source)
+
+
+def libyaml_documents(text: str, source: str, start: int = 0, line_offset: int = 0, index: int = 0
+                      ) -> Iterator[Document | InputError]:
+    """yaml_documents through libyaml, from character `start` (the start of a line, with
+    `line_offset` lines before it and `index` documents) on: another builder hands over here."""
     if "\ufeff" in text:
         text = _DOC_START_BOM.sub(r"\1", text)
-    start = 0
-    line_offset = 0
-    index = 0
     while True:
         chunk = text[start:] if start else text
         last_line = line_offset
