@@ -1,0 +1,245 @@
+"""Real manifests of public projects (tests/data/public/, sources and commits in its README)
+linted as a user would lint them, with every finding pinned: a new false positive, or a lost true
+positive, fails here. Each file is linted on its own (gateway-api examples and conformance tests
+are separate scenarios; an ingress-nginx deploy.yaml is one whole install), except the folders of
+TOGETHER, whose files are applied together. Folders of unrelated examples are never linted as one
+set: cross-object rules would compare objects that are never applied together (the kind and
+contour installs both bind hostPort 80 and 443; conformance tests lack the base Gateways).
+Why each finding is right: /tmp/notes/public-manifests.md, copied into issue 10's closing note."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kexlint.config import parse_config
+from kexlint.engine import Engine
+from kexlint.lint import Linter, expand_paths
+from kexlint.registry import builtin_rules, rules_by_id
+
+DATA = Path(__file__).resolve().parent / "data" / "public"
+# kube-prometheus's node-exporter DaemonSet and Service: `kubectl apply -f manifests/`.
+TOGETHER = {"prometheus-operator__kube-prometheus"}
+
+# (rule, Kind/name, line); a folder's entries also name the file.
+EXPECTED: dict[str, list[tuple]] = {
+    "flannel-io__flannel/Documentation__kube-flannel.yml": [
+        ("deprecated-api", "ClusterRole/flannel", 50),
+        ("deprecated-api", "ClusterRoleBinding/flannel", 79),
+        ("deprecated-api", "DaemonSet/kube-flannel-ds-amd64", 134),
+        ("deprecated-api", "DaemonSet/kube-flannel-ds-arm", 294),
+        ("deprecated-api", "DaemonSet/kube-flannel-ds-arm64", 214),
+        ("deprecated-api", "DaemonSet/kube-flannel-ds-ppc64le", 374),
+        ("deprecated-api", "DaemonSet/kube-flannel-ds-s390x", 454),
+        ("deprecated-api", "PodSecurityPolicy/psp.flannel.unprivileged", 2),
+        ("host-network", "DaemonSet/kube-flannel-ds-amd64", 149),
+        ("host-network", "DaemonSet/kube-flannel-ds-arm", 309),
+        ("host-network", "DaemonSet/kube-flannel-ds-arm64", 229),
+        ("host-network", "DaemonSet/kube-flannel-ds-ppc64le", 389),
+        ("host-network", "DaemonSet/kube-flannel-ds-s390x", 469),
+    ],
+    "istio__istio/samples__bookinfo__gateway-api__bookinfo-gateway.yaml": [
+        ("gateway-tls", "Gateway/bookinfo-gateway", 10),
+    ],
+    "istio__istio/samples__bookinfo__gateway-api__bookinfo-httproute.yaml": [
+        ("deprecated-api", "HTTPRoute/bookinfo", 1),
+    ],
+    "kubernetes-sigs__gateway-api/conformance__tests__gateway-http-listener-isolation.yaml": [
+        ("deprecated-api", "Gateway/http-listener-isolation", 1),
+        ("gateway-allowed-routes", "Gateway/http-listener-isolation", 14),
+        ("gateway-allowed-routes", "Gateway/http-listener-isolation", 21),
+        ("gateway-allowed-routes", "Gateway/http-listener-isolation", 28),
+        ("gateway-allowed-routes", "Gateway/http-listener-isolation", 35),
+        ("gateway-tls", "Gateway/http-listener-isolation", 11),
+        ("gateway-tls", "Gateway/http-listener-isolation", 17),
+        ("gateway-tls", "Gateway/http-listener-isolation", 24),
+        ("gateway-tls", "Gateway/http-listener-isolation", 31),
+    ],
+    "kubernetes-sigs__gateway-api/conformance__tests__gateway-https-and-tls-passthrough-same-port.yaml": [],
+    "kubernetes-sigs__gateway-api/conformance__tests__gateway-with-attached-routes.yaml": [
+        ("deprecated-api", "Gateway/gateway-with-one-attached-route", 1),
+        ("deprecated-api", "Gateway/gateway-with-two-attached-routes", 38),
+        ("deprecated-api", "Gateway/gateway-with-two-listeners-and-one-attached-route", 90),
+        ("deprecated-api", "HTTPRoute/http-route-1", 23),
+        ("deprecated-api", "HTTPRoute/http-route-2", 60),
+        ("deprecated-api", "HTTPRoute/http-route-3", 75),
+        ("deprecated-api", "HTTPRoute/http-route-4", 125),
+        ("gateway-tls", "Gateway/gateway-with-one-attached-route", 11),
+        ("gateway-tls", "Gateway/gateway-with-two-attached-routes", 48),
+        ("gateway-tls", "Gateway/gateway-with-two-listeners-and-one-attached-route", 113),
+    ],
+    "kubernetes-sigs__gateway-api/conformance__tests__httproute-listener-hostname-matching.yaml": [
+        ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 11),
+        ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 18),
+        ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 25),
+    ],
+    "kubernetes-sigs__gateway-api/conformance__tests__httproute-matching-across-routes.yaml": [],
+    "kubernetes-sigs__gateway-api/conformance__tests__httproute-reference-grant.yaml": [
+        ("deprecated-api", "HTTPRoute/reference-grant", 16),
+        ("deprecated-api", "ReferenceGrant/reference-grant", 1),
+    ],
+    "kubernetes-sigs__gateway-api/examples__experimental__destination-port-matching-tcp.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__experimental__routability__gateways.yaml": [
+        ("deprecated-api", "Gateway/cluster-local-gateway", 27),
+        ("deprecated-api", "Gateway/private-gateway", 14),
+        ("deprecated-api", "Gateway/public-gateway", 1),
+        ("gateway-tls", "Gateway/cluster-local-gateway", 37),
+        ("gateway-tls", "Gateway/private-gateway", 24),
+        ("gateway-tls", "Gateway/public-gateway", 11),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__basic-grpc.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__basic-http.yaml": [
+        ("gateway-tls", "Gateway/my-gateway", 22),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__basic-tcp.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__gateway.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__default-match-http.yaml": [
+        ("gateway-tls", "Gateway/default-match-gw", 16),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__frontend-cert-validation.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__gateway-addresses.yaml": [
+        ("gateway-tls", "Gateway/gateway-addresses", 22),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__http-redirect-rewrite__gateway-redirect-http-https.yaml": [
+        ("gateway-tls", "Gateway/redirect-gateway", 11),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__http-redirect.yaml": [
+        ("gateway-tls", "Gateway/my-filter-gateway", 26),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__http-route-attachment__gateway-namespaces.yaml": [
+        ("gateway-tls", "Gateway/prod-gateway", 13),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__http-route-attachment__gateway-strict.yaml": [
+        ("gateway-tls", "Gateway/foo-gateway", 13),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__listenerset__listenerset.yaml": [
+        ("gateway-tls", "Gateway/parent-gateway", 13),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__multicluster__httproute-referencegrant.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__reference-grant.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__simple-http-https__gateway.yaml": [
+        ("gateway-tls", "Gateway/example-gateway", 12),
+    ],
+    "kubernetes-sigs__gateway-api/examples__standard__simple-http-https__tls-redirect-route.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__tls-cert-cross-namespace.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__tls-routing__gateway.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__tls-routing__tls-route.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__traffic-splitting__simple-split.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__wildcard-tls-gateway.yaml": [],
+    "kubernetes__ingress-nginx/deploy__static__provider__baremetal__deploy.yaml": [
+        ("ingress-nginx-retired", "Deployment/ingress-nginx-controller", 331),
+    ],
+    "kubernetes__ingress-nginx/deploy__static__provider__cloud__deploy.yaml": [
+        ("ingress-nginx-retired", "Deployment/ingress-nginx-controller", 439),
+        ("ingress-nginx-retired", "IngressClass/nginx", 610),
+        ("load-balancer-source-ranges", "Service/ingress-nginx-controller", 366),
+    ],
+    "kubernetes__ingress-nginx/deploy__static__provider__kind__deploy.yaml": [
+        ("host-port", "Deployment/ingress-nginx-controller", 394),
+        ("host-port", "Deployment/ingress-nginx-controller", 398),
+        ("ingress-nginx-retired", "Deployment/ingress-nginx-controller", 335),
+    ],
+    "kubernetes__ingress-nginx/docs__examples__auth__oauth-external-auth__dashboard-ingress.yaml": [
+        ("deprecated-api", "Ingress/external-auth-oauth2", 1),
+        ("deprecated-api", "Ingress/oauth2-proxy", 21),
+        ("ingress-tls", "Ingress/external-auth-oauth2", 9),
+    ],
+    "kubernetes__ingress-nginx/docs__examples__customization__configuration-snippets__ingress.yaml": [
+        ("deprecated-api", "Ingress/nginx-configuration-snippet", 1),
+        ("ingress-nginx-snippet", "Ingress/nginx-configuration-snippet", 6),
+        ("ingress-tls", "Ingress/nginx-configuration-snippet", 8),
+    ],
+    "kubernetes__ingress-nginx/docs__examples__customization__external-auth-headers__deploy__echo-service.yaml": [
+        ("deprecated-api", "Ingress/public-demo-echo-service", 43),
+        ("deprecated-api", "Ingress/secure-demo-echo-service", 61),
+        ("ingress-tls", "Ingress/public-demo-echo-service", 51),
+        ("ingress-tls", "Ingress/secure-demo-echo-service", 69),
+    ],
+    "kubernetes__ingress-nginx/docs__examples__multi-tls__multi-tls.yaml": [
+        ("deprecated-api", "Ingress/foo-tls", 95),
+    ],
+    "kubernetes__ingress-nginx/docs__examples__static-ip__static-ip-svc.yaml": [
+        ("load-balancer-source-ranges", "Service/nginx-ingress-lb", 11),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__example-ingress.yaml": [
+        ("deprecated-api", "Ingress/example-ingress", 1),
+        ("ingress-tls", "Ingress/example-ingress", 7),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__external-lb.yaml": [],
+    "kubernetes__website/content__en__examples__service__networking__ingress-resource-backend.yaml": [
+        ("ingress-tls", "Ingress/ingress-resource-backend", 8),
+        ("ingress-wildcard-host", "Ingress/ingress-resource-backend", 16),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__ingress-wildcard-host.yaml": [
+        ("ingress-tls", "Ingress/ingress-wildcard-host", 8),
+        ("ingress-wildcard-host", "Ingress/ingress-wildcard-host", 26),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__minimal-ingress.yaml": [
+        ("ingress-tls", "Ingress/minimal-ingress", 5),
+        ("ingress-wildcard-host", "Ingress/minimal-ingress", 8),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__name-virtual-host-ingress.yaml": [
+        ("ingress-tls", "Ingress/name-virtual-host-ingress", 8),
+    ],
+    "kubernetes__website/content__en__examples__service__networking__nginx-secure-app.yaml": [],
+    "kubernetes__website/content__en__examples__service__networking__tls-example-ingress.yaml": [],
+    "metallb__metallb/manifests__metallb.yaml": [
+        ("deprecated-api", "DaemonSet/speaker", 161),
+        ("deprecated-api", "Deployment/controller", 125),
+        ("host-network", "DaemonSet/speaker", 179),
+    ],
+    "metallb__metallb/manifests__tutorial-2.yaml": [
+        ("load-balancer-source-ranges", "Service/nginx", 34),
+    ],
+    "projectcontour__contour/examples__contour__02-service-envoy.yaml": [
+        ("load-balancer-source-ranges", "Service/envoy", 26),
+    ],
+    "projectcontour__contour/examples__contour__03-envoy.yaml": [
+        ("host-port", "DaemonSet/envoy", 65),
+        ("host-port", "DaemonSet/envoy", 69),
+        ("host-port", "DaemonSet/envoy", 73),
+    ],
+    "prometheus-operator__kube-prometheus": [
+        ("host-network", "DaemonSet/node-exporter", 97, "manifests__nodeExporter-daemonset.yaml"),
+    ],
+}
+
+
+def units() -> list[Path]:
+    found = []
+    for project in sorted(p for p in DATA.iterdir() if p.is_dir()):
+        found.extend([project] if project.name in TOGETHER else sorted(project.iterdir()))
+    return found
+
+
+def lint(unit: Path) -> Counter:
+    """Findings as `kexlint --no-config` gives them."""
+    linter = Linter(Engine(builtin_rules(), parse_config({}, "-", set(rules_by_id()))))
+    for item in expand_paths([str(unit)]):
+        assert isinstance(item, str), item  # no input problem, nothing skipped
+        linter.lint_path(item)
+    result = linter.finish()
+    assert not result.problems, result.problems
+    return Counter((f.rule, f"{f.object.kind}/{f.object.name}", f.line, *([Path(f.file).name] if unit.is_dir() else []))
+                   for f in result.findings)
+
+
+def test_every_unit_is_pinned() -> None:
+    assert sorted(str(u.relative_to(DATA)) for u in units()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_findings(key: str) -> None:
+    assert lint(DATA / key) == Counter(EXPECTED[key])
+
+
+def test_readme_names_every_file() -> None:
+    """The README is the provenance of the copies: repository, path and commit of each."""
+    readme = (DATA / "README.md").read_text()
+    listed = {f"{repo.replace('/', '__')}/{path.replace('/', '__')}"
+              for repo, path in re.findall(r"^\| (\S+) \| [^|]+ \| `([^`]+)` \| `[0-9a-f]{40}` \|$", readme, re.M)}
+    saved = {str(p.relative_to(DATA)) for p in DATA.glob("*/*")}
+    assert listed == saved
