@@ -1,10 +1,11 @@
 """Real manifests of public projects (tests/data/public/, sources and commits in its README)
 linted as a user would lint them, with every finding pinned: a new false positive, or a lost true
-positive, fails here. Each file is linted on its own (gateway-api examples and conformance tests
-are separate scenarios; an ingress-nginx deploy.yaml is one whole install), except the folders of
-TOGETHER, whose files are applied together. Folders of unrelated examples are never linted as one
-set: cross-object rules would compare objects that are never applied together (the kind and
-contour installs both bind hostPort 80 and 443; conformance tests lack the base Gateways).
+positive, fails here. Each file is linted on its own (gateway-api examples are separate scenarios;
+an ingress-nginx deploy.yaml is one whole install), except the folders of TOGETHER, whose files
+are applied together; each Gateway API conformance test is also linted on top of the suite's base
+manifests, as the suite applies it. Folders of unrelated examples are never linted as one set:
+cross-object rules would compare objects that are never applied together (the kind and contour
+installs both bind hostPort 80 and 443).
 Why each finding is right: /tmp/notes/public-manifests.md, copied into issue 10's closing note."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from kexlint.registry import builtin_rules, rules_by_id
 DATA = Path(__file__).resolve().parent / "data" / "public"
 # kube-prometheus's node-exporter DaemonSet and Service: `kubectl apply -f manifests/`.
 TOGETHER = {"prometheus-operator__kube-prometheus"}
+# The conformance suite applies its base (Gateways, backends) first, then one test's manifests.
+BASE = "kubernetes-sigs__gateway-api/conformance__base__manifests.yaml"
+ON_BASE = "kubernetes-sigs__gateway-api/conformance__tests__"
 
 # (rule, Kind/name, line); a folder's entries also name the file.
 EXPECTED: dict[str, list[tuple]] = {
@@ -46,6 +50,16 @@ EXPECTED: dict[str, list[tuple]] = {
     ],
     "istio__istio/samples__bookinfo__gateway-api__bookinfo-httproute.yaml": [
         ("deprecated-api", "HTTPRoute/bookinfo", 1),
+    ],
+    "kubernetes-sigs__gateway-api/conformance__base__manifests.yaml": [
+        ("deprecated-api", "Gateway/all-namespaces", 65),
+        ("deprecated-api", "Gateway/backend-namespaces", 80),
+        ("deprecated-api", "Gateway/same-namespace", 16),
+        ("deprecated-api", "Gateway/same-namespace-with-https-listener", 31),
+        ("gateway-allowed-routes", "Gateway/all-namespaces", 78),
+        ("gateway-tls", "Gateway/all-namespaces", 75),
+        ("gateway-tls", "Gateway/backend-namespaces", 90),
+        ("gateway-tls", "Gateway/same-namespace", 26),
     ],
     "kubernetes-sigs__gateway-api/conformance__tests__gateway-http-listener-isolation.yaml": [
         ("deprecated-api", "Gateway/http-listener-isolation", 1),
@@ -206,34 +220,63 @@ EXPECTED: dict[str, list[tuple]] = {
         ("host-network", "DaemonSet/node-exporter", 97, "manifests__nodeExporter-daemonset.yaml"),
     ],
 }
+# What a conformance test shows only on top of BASE, beyond the findings of each alone. The stored
+# base (0084b12) predates the TLSRoute tests' tcp-backend Service, so that backendRef is dangling.
+ON_BASE_EXPECTED: dict[str, list[tuple]] = {
+    "gateway-http-listener-isolation.yaml": [],
+    "gateway-https-and-tls-passthrough-same-port.yaml": [
+        ("dangling-route", "TLSRoute/gateway-conformance-tls-passthrough", 70, "test"),
+    ],
+    "gateway-with-attached-routes.yaml": [],
+    "httproute-listener-hostname-matching.yaml": [],
+    "httproute-matching-across-routes.yaml": [],
+    "httproute-reference-grant.yaml": [],
+}
 
 
-def units() -> list[Path]:
+def units() -> list[str]:
+    """What is linted alone or as one folder, as EXPECTED's keys."""
     found = []
     for project in sorted(p for p in DATA.iterdir() if p.is_dir()):
         found.extend([project] if project.name in TOGETHER else sorted(project.iterdir()))
-    return found
+    return [str(unit.relative_to(DATA)) for unit in found]
 
 
-def lint(unit: Path) -> Counter:
-    """Findings as `kexlint --no-config` gives them."""
+def lint(*keys: str) -> Counter:
+    """Findings as `kexlint --no-config PATH...` gives them; in a folder each finding also names
+    its file, and of BASE and a test, "base" or "test"."""
+    paths = [DATA / key for key in keys]
     linter = Linter(Engine(builtin_rules(), parse_config({}, "-", set(rules_by_id()))))
-    for item in expand_paths([str(unit)]):
+    for item in expand_paths([str(path) for path in paths]):
         assert isinstance(item, str), item  # no input problem, nothing skipped
         linter.lint_path(item)
     result = linter.finish()
     assert not result.problems, result.problems
-    return Counter((f.rule, f"{f.object.kind}/{f.object.name}", f.line, *([Path(f.file).name] if unit.is_dir() else []))
-                   for f in result.findings)
+
+    def label(finding) -> list[str]:
+        if len(paths) > 1:
+            return ["base" if Path(finding.file) == DATA / BASE else "test"]
+        return [Path(finding.file).name] if paths[0].is_dir() else []
+
+    return Counter((f.rule, f"{f.object.kind}/{f.object.name}", f.line, *label(f)) for f in result.findings)
 
 
 def test_every_unit_is_pinned() -> None:
-    assert sorted(str(u.relative_to(DATA)) for u in units()) == sorted(EXPECTED)
+    assert sorted(units()) == sorted(EXPECTED)
+    assert sorted(ON_BASE_EXPECTED) == sorted(k[len(ON_BASE):] for k in EXPECTED if k.startswith(ON_BASE))
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_findings(key: str) -> None:
-    assert lint(DATA / key) == Counter(EXPECTED[key])
+    assert lint(key) == Counter(EXPECTED[key])
+
+
+@pytest.mark.parametrize("test", sorted(ON_BASE_EXPECTED))
+def test_conformance_test_on_base(test: str) -> None:
+    """The base's own findings, the test's own findings, and what the two show together."""
+    alone = Counter((*finding, "base") for finding in EXPECTED[BASE])
+    alone += Counter((*finding, "test") for finding in EXPECTED[ON_BASE + test])
+    assert lint(BASE, ON_BASE + test) == alone + Counter(ON_BASE_EXPECTED[test])
 
 
 def test_readme_names_every_file() -> None:
