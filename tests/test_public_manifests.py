@@ -24,6 +24,13 @@ from kexlint.registry import builtin_rules, rules_by_id
 DATA = Path(__file__).resolve().parent / "data" / "public"
 # kube-prometheus's node-exporter DaemonSet and Service: `kubectl apply -f manifests/`.
 TOGETHER = {"prometheus-operator__kube-prometheus"}
+# Files of one guide that are applied one after the other, also linted together (each is also
+# linted alone): "<folder> (together)" keys in EXPECTED.
+GROUPS = {
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing (together)": [
+        f"kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__{name}.yaml"
+        for name in ("0-namespaces", "gateway", "site-route", "store-route")],
+}
 # The conformance suite applies its base (Gateways, backends) first, then one test's manifests.
 BASE = "kubernetes-sigs__gateway-api/conformance__base__manifests.yaml"
 ON_BASE = "kubernetes-sigs__gateway-api/conformance__tests__"
@@ -109,7 +116,11 @@ EXPECTED: dict[str, list[tuple]] = {
         ("gateway-tls", "Gateway/my-gateway", 22),
     ],
     "kubernetes-sigs__gateway-api/examples__standard__basic-tcp.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing (together)": [],
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__0-namespaces.yaml": [],
     "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__gateway.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__site-route.yaml": [],
+    "kubernetes-sigs__gateway-api/examples__standard__cross-namespace-routing__store-route.yaml": [],
     "kubernetes-sigs__gateway-api/examples__standard__default-match-http.yaml": [
         ("gateway-tls", "Gateway/default-match-gw", 16),
     ],
@@ -257,13 +268,14 @@ def units() -> list[str]:
     found = []
     for project in sorted(p for p in DATA.iterdir() if p.is_dir()):
         found.extend([project] if project.name in TOGETHER else sorted(project.iterdir()))
-    return [str(unit.relative_to(DATA)) for unit in found]
+    return [str(unit.relative_to(DATA)) for unit in found] + list(GROUPS)
 
 
 def lint(*keys: str) -> Counter:
-    """Findings as `kexlint --no-config PATH...` gives them; in a folder each finding also names
-    its file, and of BASE and a test, "base" or "test"."""
-    paths = [DATA / key for key in keys]
+    """Findings as `kexlint --no-config PATH...` gives them; in a folder or group each finding also
+    names its file, and of BASE and a test, "base" or "test"."""
+    group = GROUPS.get(keys[0])
+    paths = [DATA / key for key in (group or keys)]
     linter = Linter(Engine(builtin_rules(), parse_config({}, "-", set(rules_by_id()))))
     for item in expand_paths([str(path) for path in paths]):
         assert isinstance(item, str), item  # no input problem, nothing skipped
@@ -272,9 +284,11 @@ def lint(*keys: str) -> Counter:
     assert not result.problems, result.problems
 
     def label(finding) -> list[str]:
+        if group or paths[0].is_dir():
+            return [Path(finding.file).name]
         if len(paths) > 1:
             return ["base" if Path(finding.file) == DATA / BASE else "test"]
-        return [Path(finding.file).name] if paths[0].is_dir() else []
+        return []
 
     return Counter((f.rule, f"{f.object.kind}/{f.object.name}", f.line, *label(f)) for f in result.findings)
 
