@@ -101,6 +101,9 @@ GATEWAY = "gateway.networking.k8s.io"
     (f"{GATEWAY}/v1alpha2", "ReferenceGrant", "error", "v1.2", f"{GATEWAY}/v1beta1"),
     (f"{GATEWAY}/v1beta1", "ReferenceGrant", "warning", "v1.5", f"{GATEWAY}/v1"),
     (f"{GATEWAY}/v1alpha2", "TLSRoute", "warning", "v1.5", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "Gateway", "error", "v0.8", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "GatewayClass", "error", "v0.8", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "HTTPRoute", "error", "v0.8", f"{GATEWAY}/v1"),
 ])
 def test_gateway_api_versions_name_the_gateway_api_release(
         api_version: str, kind: str, level: str, release: str, replacement: str) -> None:
@@ -121,5 +124,5 @@ def test_served_gateway_api_versions_are_not_flagged(api_version: str, kind: str
 
 def test_gateway_api_entries_survive_regeneration() -> None:
     gateway = [e for e in TABLE if e["apiVersion"].startswith(GATEWAY)]
-    assert len(gateway) == 7 and all(e["project"] == "Gateway API" for e in gateway)
+    assert len(gateway) == 10 and all(e["project"] == "Gateway API" for e in gateway)
     assert [e for e in lifecycle.generate(TABLE) if e["apiVersion"].startswith(GATEWAY)] == gateway

@@ -93,11 +93,18 @@ EXPECTED: dict[str, list[tuple]] = {
         ("gateway-tls", "Gateway/gateway-with-two-listeners-and-one-attached-route", 113),
     ],
     "kubernetes-sigs__gateway-api/conformance__tests__httproute-listener-hostname-matching.yaml": [
+        ("deprecated-api", "Gateway/httproute-listener-hostname-matching", 1),
+        ("deprecated-api", "HTTPRoute/backend-v1", 31),
+        ("deprecated-api", "HTTPRoute/backend-v2", 46),
+        ("deprecated-api", "HTTPRoute/backend-v3", 61),
         ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 11),
         ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 18),
         ("gateway-tls", "Gateway/httproute-listener-hostname-matching", 25),
     ],
-    "kubernetes-sigs__gateway-api/conformance__tests__httproute-matching-across-routes.yaml": [],
+    "kubernetes-sigs__gateway-api/conformance__tests__httproute-matching-across-routes.yaml": [
+        ("deprecated-api", "HTTPRoute/matching-part1", 1),
+        ("deprecated-api", "HTTPRoute/matching-part2", 24),
+    ],
     "kubernetes-sigs__gateway-api/conformance__tests__httproute-reference-grant.yaml": [
         ("deprecated-api", "HTTPRoute/reference-grant", 16),
         ("deprecated-api", "ReferenceGrant/reference-grant", 1),
