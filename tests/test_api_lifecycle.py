@@ -109,6 +109,9 @@ GATEWAY = "gateway.networking.k8s.io"
     (f"{GATEWAY}/v1alpha2", "TCPRoute", "warning", "v1.6", f"{GATEWAY}/v1"),
     (f"{GATEWAY}/v1alpha2", "UDPRoute", "warning", "v1.6", f"{GATEWAY}/v1"),
     ("gateway.networking.x-k8s.io/v1alpha1", "XListenerSet", "error", "v1.5", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "Gateway", "error", "v0.8", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "GatewayClass", "error", "v0.8", f"{GATEWAY}/v1"),
+    (f"{GATEWAY}/v1alpha2", "HTTPRoute", "error", "v0.8", f"{GATEWAY}/v1"),
 ])
 def test_gateway_api_versions_name_the_gateway_api_release(
         api_version: str, kind: str, level: str, release: str, replacement: str) -> None:
@@ -156,7 +159,7 @@ def test_a_gateway_api_version_the_target_release_dropped_is_an_error() -> None:
 
 def test_gateway_api_entries_survive_regeneration() -> None:
     gateway = [e for e in TABLE if e.get("project")]
-    assert len(gateway) == 11 and all(e["project"] == "Gateway API" for e in gateway)
+    assert len(gateway) == 14 and all(e["project"] == "Gateway API" for e in gateway)
     assert all(e["apiVersion"].split("/")[0] in (GATEWAY, "gateway.networking.x-k8s.io") for e in gateway)
     assert [e for e in lifecycle.generate(TABLE) if e.get("project")] == gateway
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
@@ -33,20 +34,41 @@ def _signature(kind: str, match: dict[str, Any]) -> tuple:
             text(match.get("method")))
 
 
-def _claims(kind: str, value: dict[str, Any]) -> Iterator[tuple[tuple, tuple]]:
-    """(path of the match, signature) for every match of every rule; a rule without matches
-    matches every request (HTTPRoute's default is PathPrefix /)."""
+def _action(rules: list[dict[str, Any]], namespace: Any) -> str:
+    """What the rules do with the requests they win: everything but the matches, with each
+    backendRef's defaults filled in (a backendRef without namespace is a Service of the route's
+    namespace, so equal names in two namespaces are two backends). Two tied rules with equal
+    actions send the requests to the same place whichever wins. JSON keeps the fact small and
+    picklable."""
+    def backend(ref: dict[str, Any]) -> str:
+        return json.dumps({**ref, "group": text(ref.get("group")), "kind": text(ref.get("kind")) or "Service",
+                           "namespace": ref.get("namespace") or namespace, "weight": ref.get("weight", 1)},
+                          sort_keys=True, default=str)
+
+    actions = []
+    for rule in rules:
+        refs = rule.get("backendRefs")
+        backends = sorted(backend(ref) for ref in (refs if isinstance(refs, list) else []) if isinstance(ref, dict))
+        rest = {key: value for key, value in rule.items() if key not in ("matches", "name", "backendRefs")}
+        actions.append([backends, rest])
+    return json.dumps(actions, sort_keys=True, default=str)
+
+
+def _claims(kind: str, value: dict[str, Any], namespace: Any) -> Iterator[tuple[tuple, tuple, str]]:
+    """(path of the match, signature, action of its rule) for every match of every rule; a rule
+    without matches matches every request (HTTPRoute's default is PathPrefix /)."""
     if kind == "TLSRoute":
-        yield ("spec",), ("tls",)
+        yield ("spec",), ("tls",), _action([rule for _, rule in route_rules(value)], namespace)
         return
     for path, rule in route_rules(value):
+        action = _action([rule], namespace)
         matches = rule.get("matches")
         if not isinstance(matches, list) or not matches:
-            yield path, _signature(kind, {})
+            yield path, _signature(kind, {}), action
             continue
         for index, match in enumerate(matches):
             if isinstance(match, dict):
-                yield (*path, "matches", index), _signature(kind, match)
+                yield (*path, "matches", index), _signature(kind, match), action
 
 
 def describe(signature: tuple) -> str:
@@ -67,15 +89,15 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
     spec = spec_of(obj.value) or {}
     hostnames = spec.get("hostnames")
     hosts = frozenset(h.lower() for h in (hostnames if isinstance(hostnames, list) else []) if isinstance(h, str))
-    claims = list(_claims(kind, obj.value))
+    claims = list(_claims(kind, obj.value, namespace_of(obj)))
     for ref in parent_refs(obj.value, namespace_of(obj)):
         seen = set()
-        for path, signature in claims:
+        for path, signature, action in claims:
             if signature in seen:
                 continue
             seen.add(signature)
-            yield Fact(("parent", ref.kind, ref.namespace, ref.name), (kind, ref.section, hosts, signature),
-                       place(path))
+            yield Fact(("parent", ref.kind, ref.namespace, ref.name),
+                       (kind, ref.section, hosts, signature, action), place(path))
 
 
 def _overlap(a: frozenset, b: frozenset) -> str | None:
@@ -97,13 +119,15 @@ def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
             if len({f.place.identity for f in same}) < 2:
                 continue
             for fact in same:
-                _, section, hosts, _ = fact.value
+                _, section, hosts, _, action = fact.value
                 rivals = []
                 for other in same:
                     if other.place.identity == fact.place.identity:
                         continue
                     if section and other.value[1] and section != other.value[1]:
                         continue  # different listeners
+                    if other.value[4] == action:
+                        continue  # same backends and filters: whichever wins, nothing changes
                     host = _overlap(hosts, other.value[2])
                     if host:
                         rivals.append((other, host))
