@@ -24,6 +24,8 @@ from .sources import (
     render_kustomize,
     source_name,
 )
+from .spots import Position, Spot, deferrable
+from .spots import locate as locate_spots
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -187,6 +189,7 @@ class Linter:
                  helm: HelmOptions | None = None, excerpts: bool = False) -> None:
         self.engine = engine
         self.run = engine.run()
+        self.run.locator = self._relocate
         self.max_bytes = max_bytes
         self.track_objects = track_objects
         self.helm = helm or HelmOptions()
@@ -279,7 +282,16 @@ class Linter:
             self.lint_documents(documents, source, strict=True)
             self._keep_excerpts(text, source, first)
         else:
-            self.lint_text(text, source)
+            # A file can be read again at the end: its facts' lines are looked up then, and only
+            # for the facts a conclusion shows (spots.py).
+            self.run.deferred = source if deferrable(text, source) else None
+            try:
+                self.lint_text(text, source)
+            finally:
+                self.run.deferred = None
+
+    def _relocate(self, spots: dict[str, Spot]) -> dict[str, Position]:
+        return locate_spots(spots, lambda path: read_source(path, None, self.max_bytes))
 
     def lint_kustomization(self, directory: str) -> None:
         """`kubectl kustomize DIRECTORY` as one stream; strict like stdin, since it is all manifests."""
