@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -97,7 +97,8 @@ def _special(path: str) -> str | None:
     return f"refused: {what}, not a regular file (pipe it in with `-` instead)"
 
 
-def _walk(root: str, exclude: PathFilter, render_charts: bool) -> Iterator[str | InputProblem | Skipped]:
+def _walk(root: str, exclude: PathFilter, render_charts: Callable[[], bool]
+          ) -> Iterator[str | InputProblem | Skipped]:
     """Manifests below a directory (hidden and excluded directories not entered), in path order;
     with helm on PATH a chart found on the way is yielded itself, to be rendered whole."""
     found: list[str | InputProblem | Skipped] = []
@@ -107,7 +108,7 @@ def _walk(root: str, exclude: PathFilter, render_charts: bool) -> Iterator[str |
             sub = os.path.join(folder, name)
             if name.startswith(".") or (exclude and exclude.excluded(sub, is_dir=True)):
                 continue
-            if render_charts and is_chart(sub):
+            if is_chart(sub) and render_charts():
                 found.append(sub)
                 continue
             kept.append(name)
@@ -140,7 +141,14 @@ def expand_paths(paths: Iterable[str], exclude: PathFilter | None = None
     not walked: it is rendered whole. A chart named without helm on PATH is an input problem; met
     in a walk it is walked, and its templates are skipped (and counted)."""
     exclude = exclude or PathFilter()
-    render_charts = helm_available()
+    helm: list[bool] = []
+
+    def render_charts() -> bool:
+        # Looked up once a chart is met: finding helm costs a PATH search (and shutil's import).
+        if not helm:
+            helm.append(helm_available())
+        return helm[0]
+
     for path in paths:
         if path == STDIN:
             yield path
@@ -151,7 +159,7 @@ def expand_paths(paths: Iterable[str], exclude: PathFilter | None = None
         elif os.path.isdir(path) and kustomization_file(path):
             yield path
         elif is_chart(path):
-            yield path if render_charts else InputProblem(path, 0, 0, helm_missing_message(path))
+            yield path if render_charts() else InputProblem(path, 0, 0, helm_missing_message(path))
         elif os.path.isdir(path):
             yield from _walk(path, exclude, render_charts)
         else:

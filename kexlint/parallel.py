@@ -13,7 +13,6 @@ threads) does not arise. Where fork is missing (Windows) the files are linted in
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -58,6 +57,13 @@ def _size(path: str) -> int:
         return 0  # reported by the worker's read, as today
 
 
+def _can_fork() -> bool:
+    # Imported only once a pool may start: multiprocessing costs ~8 ms of a one-file lint.
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _lint_file(path: str) -> tuple[LintResult, Facts]:
     assert _WORKER is not None
     engine, options = _WORKER
@@ -88,8 +94,7 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
     files = [item for item in items if isinstance(item, str) and not in_parent(item)]
     workers = min(jobs or default_jobs(), len(files))
     min_bytes = int(os.environ.get(MIN_BYTES_ENV, POOL_MIN_BYTES))
-    if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
-            or sum(_size(path) for path in files) < min_bytes):
+    if workers < 2 or sum(_size(path) for path in files) < min_bytes or not _can_fork():
         for item in items:
             linter.add(item, stdin, stdin_name)
             tick()
@@ -99,6 +104,8 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
                                "helm": linter.helm, "excerpts": linter.excerpts})
     if os.environ.get(TRACE_ENV):
         print(f"kexlint: pool of {workers} workers", file=sys.stderr)
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(workers) as pool:
