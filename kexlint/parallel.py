@@ -21,11 +21,13 @@ from typing import Any, BinaryIO
 from .engine import Engine, Facts
 from .lint import STDIN, Linter, LintResult
 
-# Below this many bytes of files a pool costs more than it saves. Measured on this machine (2 cores,
-# Python 3.11, bench/corpus.py medium files, whole CLI wall time, --jobs 1 vs 2): 54 KB 0.20 vs
-# 0.21 s, 143 KB 0.21 vs 0.21 s, 257 KB 0.23 vs 0.23 s, 471 KB 0.28 vs 0.27 s, 18 MB 5.1 vs 3.0 s.
-# Break-even is near 250 KB.
-POOL_MIN_BYTES = 256 * 1024
+# Below this many bytes of files a pool costs more than it saves (forking, then merging and
+# locating in the parent). bench/crossover.py, whole CLI wall time on 2 cores shared with other work
+# (load average ~2, 2026-12-02), --jobs 2 / --jobs 1 on the first N medium files: 327 KB 1.27-1.37,
+# 671 KB 1.54-1.76, 883 KB 1.24, 1.1 MB 1.00-1.26, 2.4 MB 1.05-1.26; 18 MB 0.7. An earlier, quieter
+# measurement broke even near 250 KB. 1 MiB: where a loaded machine starts to break even, so a
+# pre-commit run on a few files never waits for a pool; above it the pool's loss is small either way.
+POOL_MIN_BYTES = 1024 * 1024
 # Set to print "kexlint: pool of N workers" on stderr when a pool starts (tests, diagnosis).
 TRACE_ENV = "KEXLINT_TRACE_POOL"
 # Overrides POOL_MIN_BYTES, so that tests can run a pool on a small corpus.
