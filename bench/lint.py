@@ -1,13 +1,23 @@
-"""kexlint over the corpora beside the floor measured in the same run.
+"""kexlint over the corpora beside the floor measured in the same run; one command prints every table.
 
 The floor is what parsing costs: read the same files and `yaml.compose_all(…, Loader=CSafeLoader)`
-them (libyaml's cheapest path that keeps positions). Each measurement runs in a fresh interpreter so
-that peak memory (ru_maxrss) belongs to it alone. Prints times, their ratio, objects per second and
-peak memory; then medium with --jobs 1 and --jobs 2; then the wall time of linting one small file
-beside `python -c "import yaml"`.
+them (libyaml's cheapest path that keeps positions), in one process. Every measurement runs in a
+fresh interpreter; its wall time is taken inside it around the work (imports excluded), its CPU time
+is its own plus its reaped children's (the pool's workers), and its memory is the peak of the total
+PSS of it and all its descendants, sampled every 5 ms from /proc (bench/treemem.py). The best of
+`--repeat` runs (by wall time) is kept.
 
     python bench/corpus.py bench/out          # once
-    python bench/lint.py bench/out [--repeat 3]
+    python bench/lint.py bench/out --checkov /work/checkov-venv/bin/checkov \
+        --small-python /work/kexlint-venv/bin/python   # a venv with `pip install .` (not -e)
+
+prints, in this order:
+1. small, medium and huge: the floor beside `--jobs 1` (the one-core cost);
+2. medium: the floor, `--jobs 1`, `--jobs 2`, `--parser rapidyaml` when this kexlint has `--parser`,
+   and checkov (`--checkov EXE`, once), each as a ratio to the floor of the same run;
+3. one small file, clean and with a finding from a JSON Schema rule, beside `python -c "import yaml"`,
+   run by `--small-python` (default: this interpreter); it says whether that kexlint is an editable
+   install, whose import hook costs ~13 ms by itself.
 """
 
 from __future__ import annotations
@@ -18,133 +28,202 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from treemem import PeakSampler, available  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# Each child prints {"seconds": …, "objects": …, "maxrss_kib": …} after the work is done.
-FLOOR = """
-import json, resource, sys, time, yaml
+# Each child prints {"seconds": …, "cpu": …, "objects": …} on its last line after the work is done.
+USAGE = """
+import resource
+def cpu():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+"""
+
+FLOOR = USAGE + """
+import json, sys, time, yaml
 paths = sys.argv[1:]
-start = time.perf_counter()
+start, cpu0 = time.perf_counter(), cpu()
 objects = 0
 for path in paths:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     for node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
         objects += node is not None
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "objects": objects,
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu() - cpu0, "objects": objects}))
 """
 
-KEXLINT = """
-import io, json, resource, sys, time
+KEXLINT = USAGE + """
+import io, json, sys, time
 from kexlint.cli import main
 out = io.StringIO()
 real_stdout, sys.stdout = sys.stdout, out
-start = time.perf_counter()
+start, cpu0 = time.perf_counter(), cpu()
 code = main(["--no-config", "--format", "json", "--max-file-size", "1024", *sys.argv[1:]])
-seconds = time.perf_counter() - start
+seconds, used = time.perf_counter() - start, cpu() - cpu0
 sys.stdout = real_stdout
 summary = json.loads(out.getvalue())["summary"]
-print(json.dumps({"seconds": seconds, "objects": summary["objects"], "exit": code,
-                  "findings": summary["errors"] + summary["warnings"] + summary["infos"],
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"seconds": seconds, "cpu": used, "objects": summary["objects"], "exit": code,
+                  "findings": summary["errors"] + summary["warnings"] + summary["infos"]}))
 """
 
 
-def child(code: str, paths: list[str]) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, env=env,
-                          check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run argv to the end, sampling its process tree's memory; its JSON last line plus peak_mib."""
+    env = env or {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    with PeakSampler(proc.pid) as peak:
+        out, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    lines = out.strip().splitlines()
+    result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"seconds": wall}
+    return {**result, "process_seconds": wall, "peak_mib": peak.kib / 1024, "samples": peak.samples,
+            "returncode": proc.returncode}
 
 
-def best_of(code: str, paths: list[str], repeat: int) -> dict:
-    runs = [child(code, paths) for _ in range(repeat)]
-    return min(runs, key=lambda r: r["seconds"])
+def best_of(code: str, args: list[str], repeat: int) -> dict:
+    runs = [measure([sys.executable, "-c", code, *args]) for _ in range(repeat)]
+    best = min(runs, key=lambda r: r["seconds"])
+    # Memory does not depend on which run was fastest: the lowest peak is the least disturbed one.
+    return {**best, "peak_mib": min(r["peak_mib"] for r in runs)}
 
 
 def corpus_files(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*.yaml"))
 
 
-def wall(argv: list[str], repeat: int) -> float:
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def has_parser_option() -> bool:
+    """Another branch adds `--parser rapidyaml`; measure it only when this kexlint lists it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, capture_output=True, env=env, cwd=ROOT)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    proc = subprocess.run([sys.executable, "-m", "kexlint", "--help"], capture_output=True, text=True, env=env,
+                          cwd=ROOT, check=False)
+    return "--parser" in proc.stdout
 
 
-def compare_checkov(checkov: str, folder: Path) -> None:
-    """checkov's Kubernetes framework over the same files, beside the floor and kexlint once more."""
+def sizes_table(corpus: Path, sizes: list[str], repeat: int) -> None:
+    print(f"1. kexlint --jobs 1 beside the floor (load {loadavg()})")
+    print(f"{'corpus':<8} {'floor s':>8} {'kexlint s':>9} {'ratio':>6} {'objects/s':>10} "
+          f"{'floor MiB':>9} {'kexlint MiB':>11} {'mem ratio':>9} findings")
+    for size in sizes:
+        paths = corpus_files(corpus / size)
+        if not paths:
+            print(f"{size}: no files under {corpus / size} (run bench/corpus.py first)")
+            continue
+        floor = best_of(FLOOR, paths, repeat)
+        ours = best_of(KEXLINT, ["--jobs", "1", *paths], repeat)
+        assert ours["objects"] == floor["objects"], (ours, floor)
+        print(f"{size:<8} {floor['seconds']:8.2f} {ours['seconds']:9.2f} {ours['seconds'] / floor['seconds']:6.2f} "
+              f"{ours['objects'] / ours['seconds']:10,.0f} {floor['peak_mib']:9.1f} "
+              f"{ours['peak_mib']:11.1f} {ours['peak_mib'] / floor['peak_mib']:9.2f} {ours['findings']}")
+
+
+def medium_table(corpus: Path, repeat: int, checkov: str | None) -> None:
+    folder = corpus / "medium"
+    paths = corpus_files(folder)
+    if not paths:
+        print(f"medium: no files under {folder} (run bench/corpus.py first)")
+        return
+    rows = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"])]
+    if has_parser_option():
+        rows += [("--jobs 1 --parser rapidyaml", ["--jobs", "1", "--parser", "rapidyaml"]),
+                 ("--jobs 2 --parser rapidyaml", ["--jobs", "2", "--parser", "rapidyaml"])]
+    print(f"\n2. medium ({len(paths)} files), one run (load {loadavg()} at the start)")
+    print(f"{'what':<28} {'wall s':>7} {'x floor':>7} {'CPU s':>6} {'peak MiB':>8} findings")
+    floor = best_of(FLOOR, paths, repeat)
+    print(f"{'floor (compose_all, 1 core)':<28} {floor['seconds']:7.2f} {1:7.2f} {floor['cpu']:6.2f} "
+          f"{floor['peak_mib']:8.1f}")
+    outputs: dict[str, dict] = {}
+    for label, extra in rows:
+        ours = best_of(KEXLINT, [*extra, *paths], repeat)
+        outputs[label] = ours
+        print(f"{'kexlint ' + label:<28} {ours['seconds']:7.2f} {ours['seconds'] / floor['seconds']:7.2f} "
+              f"{ours['cpu']:6.2f} {ours['peak_mib']:8.1f} {ours['findings']}")
+    if checkov:
+        # checkov runs once: minutes per run. Its wall time includes its start-up (seconds), which
+        # flatters kexlint by that much at most.
+        run = measure([checkov, "-d", str(folder), "--framework", "kubernetes", "--quiet", "--compact",
+                       "-o", "json"], env=dict(os.environ))
+        seconds = run["process_seconds"]
+        print(f"{'checkov (whole process)':<28} {seconds:7.1f} {seconds / floor['seconds']:7.0f} {'':>6} "
+              f"{run['peak_mib']:8.1f}   exit {run['returncode']}")
+        for label in outputs:
+            print(f"  checkov / kexlint {label}: {seconds / outputs[label]['seconds']:.0f}x")
+    print(f"(load {loadavg()} at the end)")
+
+
+def wall(argv: list[str], repeat: int, env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of running argv."""
     import resource
 
-    paths = corpus_files(folder)
-    floor = child(FLOOR, paths)
-    ours = child(KEXLINT, paths)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run([checkov, "-d", str(folder), "--framework", "kubernetes", "--quiet", "--compact",
-                    "-o", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"\ncheckov on {folder.name}: {seconds:.1f} s ({seconds / floor['seconds']:.0f}x the floor, "
-          f"{seconds / ours['seconds']:.0f}x kexlint), peak {max(peak, before) / 1024:.0f} MiB "
-          f"(peak of any child so far)")
+    times, cpus = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(argv, capture_output=True, env=env, cwd=cwd, check=False)
+        times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(times), statistics.median(cpus)
+
+
+def small_files(python: str, repeat: int) -> None:
+    # Away from the repository, so that `python -m kexlint` imports the installed package rather
+    # than the working tree from the current directory; without PYTHONPATH for the same reason.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    with tempfile.TemporaryDirectory() as cwd:
+        where = subprocess.run([python, "-c", "import kexlint; print(kexlint.__file__)"], capture_output=True,
+                               text=True, env=env, cwd=cwd, check=False).stdout.strip()
+        if not where:
+            print(f"\n3. {python} cannot import kexlint: install it there (pip install .)")
+            return
+        editable = not ("site-packages" in where or "dist-packages" in where)
+        kind = "an editable install (its import hook costs ~13 ms)" if editable else "a non-editable install"
+        print(f"\n3. one small file, {python} with {kind}: {where} (load {loadavg()})")
+        wall([python, "-m", "kexlint", "--no-config", str(ROOT / "examples/clean/influxdb.yaml")], 2, env, cwd)
+        yaml_wall, yaml_cpu = wall([python, "-c", "import yaml"], repeat, env, cwd)
+        smalls = (("clean", "examples/clean/influxdb.yaml"),
+                  ("schema-rule finding", "examples/influxdb-hostport.yaml"))
+        for label, small in smalls:
+            one_wall, one_cpu = wall([python, "-m", "kexlint", "--no-config", str(ROOT / small)], repeat, env, cwd)
+            print(f"{label:<20} {small:<34} wall: kexlint {one_wall * 1000:4.0f} ms, python -c 'import yaml' "
+                  f"{yaml_wall * 1000:3.0f} ms, ratio {one_wall / yaml_wall:.2f}; CPU: {one_cpu * 1000:4.0f} "
+                  f"vs {yaml_cpu * 1000:3.0f} ms, ratio {one_cpu / yaml_cpu:.2f} (medians of {repeat})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path, help="output folder of bench/corpus.py")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
-    parser.add_argument("--sizes", default="small,medium,huge")
-    parser.add_argument("--checkov", metavar="EXE",
-                        help="also time this checkov executable on the medium corpus (the Python peer)")
+    parser.add_argument("--sizes", default="small,medium,huge", help="corpora of table 1 ('' for none)")
+    parser.add_argument("--no-medium", action="store_true", help="leave out table 2")
+    parser.add_argument("--checkov", metavar="EXE", help="also run this checkov executable on medium (table 2)")
+    parser.add_argument("--small-python", metavar="PYTHON", default=sys.executable,
+                        help="interpreter whose installed kexlint lints the small files (table 3)")
     args = parser.parse_args()
-
-    print(f"{'corpus':<8} {'floor s':>8} {'kexlint s':>9} {'ratio':>6} {'objects/s':>10} "
-          f"{'floor MiB':>9} {'kexlint MiB':>11} {'mem ratio':>9} findings")
-    for size in args.sizes.split(","):
-        paths = corpus_files(args.corpus / size)
-        if not paths:
-            print(f"{size}: no files under {args.corpus / size} (run bench/corpus.py first)")
-            continue
-        floor = best_of(FLOOR, paths, args.repeat)
-        # --jobs 1: the single-core cost, comparable with the floor (which is one process too).
-        ours = best_of(KEXLINT, ["--jobs", "1", *paths], args.repeat)
-        assert ours["objects"] == floor["objects"], (ours, floor)
-        print(f"{size:<8} {floor['seconds']:8.2f} {ours['seconds']:9.2f} {ours['seconds'] / floor['seconds']:6.2f} "
-              f"{ours['objects'] / ours['seconds']:10,.0f} {floor['maxrss_kib'] / 1024:9.1f} "
-              f"{ours['maxrss_kib'] / 1024:11.1f} {ours['maxrss_kib'] / floor['maxrss_kib']:9.2f} "
-              f"{ours['findings']}")
-
-    medium = corpus_files(args.corpus / "medium")
-    if medium:
-        floor = best_of(FLOOR, medium, args.repeat)
-        jobs = {n: best_of(KEXLINT, ["--jobs", str(n), *medium], args.repeat)["seconds"] for n in (1, 2)}
-        print(f"\nmedium, --jobs: floor {floor['seconds']:.2f} s, --jobs 1 {jobs[1]:.2f} s "
-              f"({jobs[1] / floor['seconds']:.2f}x), --jobs 2 {jobs[2]:.2f} s ({jobs[2] / floor['seconds']:.2f}x); "
-              f"speed-up {jobs[1] / jobs[2]:.2f}x")
-
-    if args.checkov:
-        compare_checkov(args.checkov, args.corpus / "medium")
-    print()
-
-    repeat = max(args.repeat * 5, 10)
-    import_yaml = wall([sys.executable, "-c", "import yaml"], repeat)
-    # A clean file (the usual pre-commit run) and one whose finding needs a JSON Schema condition,
-    # which imports jsonschema (~50 ms) on the spot.
-    smalls = (("clean", "examples/clean/influxdb.yaml"), ("with a finding", "examples/influxdb-hostport.yaml"))
-    for label, small in smalls:
-        one_file = wall([sys.executable, "-m", "kexlint", "--no-config", small], repeat)
-        print(f"one small file ({label}, {small}): kexlint {one_file * 1000:.0f} ms, python -c 'import yaml' "
-              f"{import_yaml * 1000:.0f} ms, ratio {one_file / import_yaml:.2f} (median of {repeat})")
+    if not available():
+        print("note: /proc/PID/smaps_rollup or task/*/children missing: memory figures read 0")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}, load {loadavg()}")
+    sizes = [size for size in args.sizes.split(",") if size]
+    if sizes:
+        sizes_table(args.corpus, sizes, args.repeat)
+    if not args.no_medium:
+        medium_table(args.corpus, args.repeat, args.checkov)
+    small_files(args.small_python, max(args.repeat * 5, 10))
     return 0
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+import itertools
+import os
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -217,6 +220,8 @@ class Facts:
     linted_unnamespaced: set[tuple] = field(default_factory=set)
     # context object → its controller, for owners listed after the objects they own
     owners: dict[tuple, tuple] = field(default_factory=dict)
+    # marker → spots.Spot: places whose file:line is looked up only if a conclusion shows them
+    spots: dict[str, tuple] = field(default_factory=dict)
 
     def merge(self, other: Facts) -> None:
         for rule_id, groups in other.by_rule.items():
@@ -226,6 +231,14 @@ class Facts:
         self.linted |= other.linted
         self.linted_unnamespaced |= other.linted_unnamespaced
         self.owners.update(other.owners)
+        self.spots.update(other.spots)
+
+
+# A deferred place's `where` until it is located: unique across the forked workers of one run (the
+# pid), never in a message otherwise (YAML text cannot hold NUL).
+_MARKER = re.compile("\x00[0-9]+\\.[0-9]+\x00")
+_MARKERS = itertools.count()
+Locator = Callable[[Mapping[str, tuple]], dict[str, tuple[int, int]]]
 
 
 class Run:
@@ -237,6 +250,11 @@ class Run:
         self.facts = Facts()
         self._kept: dict[str, int] = {}  # per rule, findings built for the object being observed
         self._dropped: dict[str, int] = {}  # and hits past the cap, only counted
+        # The source whose facts' places may be located after the conclusions (see spots.py), and
+        # how to locate them; set by the linter for a file it can read again.
+        self.deferred: str | None = None
+        self.locator: Locator | None = None
+        self.positions: dict[str, tuple[int, int]] = {}  # the located markers, after finish()
 
     def merge_facts(self, facts: Facts) -> None:
         """Take the facts of another run (a worker's) into this one."""
@@ -362,6 +380,8 @@ class Run:
         )
 
     def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer, context: tuple | None) -> Place:
+        if context is None and obj.doc is not None and obj.doc.source == self.deferred:
+            return self._deferred_place(active, obj, path)
         line, column = obj.locate(path)
         where = f"{obj.source}:{line}" if obj.source else json_pointer(path)
         if context is not None:
@@ -371,6 +391,40 @@ class Run:
         suppressed = self.engine.suppression(active.rule.id, obj)
         token = (active.rule.id, obj.source, line, column, tuple(path), obj.ref, suppressed)
         return Place(str(obj.ref), where, identity_of(obj.ref), False, token)
+
+    def _deferred_place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
+        """A place whose line is found at the end, if a finding shows it (most never are)."""
+        doc = obj.doc
+        assert doc is not None
+        marker = f"\x00{os.getpid()}.{next(_MARKERS)}\x00"
+        self.facts.spots[marker] = (doc.source, doc.line, doc.span[1] - doc.span[0], obj.prefix + tuple(path))
+        suppressed = self.engine.suppression(active.rule.id, obj)
+        token = (active.rule.id, obj.source, marker, None, tuple(path), obj.ref, suppressed)
+        return Place(str(obj.ref), marker, identity_of(obj.ref), False, token)
+
+    def _located(self, conflicts: list[tuple[ActiveRule, Conflict]]) -> Callable[[str], str]:
+        """Locate the spots these conflicts show; returns text → text with each marker replaced
+        by the file:line it stands for (token lines are looked up by marker too)."""
+        spots = self.facts.spots
+        if not spots:
+            return lambda text: text
+        wanted: dict[str, tuple] = {}
+        for _, conflict in conflicts:
+            marker = conflict.place.token[2]  # type: ignore[index]
+            for found in (marker, *_MARKER.findall(conflict.message), *_MARKER.findall(conflict.related)):
+                if isinstance(found, str) and found in spots:
+                    wanted[found] = spots[found]
+        assert self.locator is not None or not wanted
+        positions = self.positions = self.locator(wanted) if wanted else {}  # type: ignore[misc]
+
+        def where(match: re.Match) -> str:
+            marker = match.group(0)
+            spot = spots.get(marker)
+            if spot is None or marker not in positions:
+                return marker
+            return f"{spot[0]}:{positions[marker][0]}"
+
+        return lambda text: _MARKER.sub(where, text) if "\x00" in text else text
 
     def _settled(self, groups: dict[Hashable, list[Fact]]) -> dict[Hashable, list[Fact]]:
         """The groups as conclusions see them: context facts resolved to their top controller
@@ -394,7 +448,7 @@ class Run:
         return settled
 
     def finish(self) -> list[Finding]:
-        findings = []
+        concluded: list[tuple[ActiveRule, Conflict]] = []
         crash: RuleCrash | None = None
         actives = {active.rule.id: active for active in self.engine.active}
         for rule_id, active in actives.items():
@@ -408,15 +462,19 @@ class Run:
             except Exception as err:  # noqa: BLE001 - reported as the rule's bug; the other rules go on
                 crash = crash or RuleCrash(rule_id, None, err)
                 continue
-            for conflict in conflicts:
-                if conflict.place.context:
-                    continue
-                _, source, line, column, path, ref, suppressed = conflict.place.token  # type: ignore[misc]
-                # A conclusion may set its own level (as a Hit may), unless the config forces one.
-                level = active.level if active.level_forced or conflict.level is None else conflict.level
-                findings.append(Finding(rule_id, level, conflict.message, active.rule.fix,
-                                        source, line, column, path, ref, suppressed,
-                                        related=(conflict.related,) if conflict.related else ()))
+            concluded.extend((active, conflict) for conflict in conflicts if not conflict.place.context)
+        shown = self._located(concluded)
+        findings = []
+        for active, conflict in concluded:
+            _, source, line, column, path, ref, suppressed = conflict.place.token  # type: ignore[misc]
+            if isinstance(line, str):  # a deferred place: its marker
+                line, column = self.positions[line]
+            # A conclusion may set its own level (as a Hit may), unless the config forces one.
+            level = active.level if active.level_forced or conflict.level is None else conflict.level
+            related = shown(conflict.related)
+            findings.append(Finding(active.rule.id, level, shown(conflict.message), active.rule.fix,
+                                    source, line, column, path, ref, suppressed,
+                                    related=(related,) if related else ()))
         if crash is not None:
             crash.findings = findings
             raise crash

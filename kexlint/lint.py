@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -24,6 +24,8 @@ from .sources import (
     render_kustomize,
     source_name,
 )
+from .spots import Position, Spot, deferrable
+from .spots import locate as locate_spots
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
@@ -95,7 +97,8 @@ def _special(path: str) -> str | None:
     return f"refused: {what}, not a regular file (pipe it in with `-` instead)"
 
 
-def _walk(root: str, exclude: PathFilter, render_charts: bool) -> Iterator[str | InputProblem | Skipped]:
+def _walk(root: str, exclude: PathFilter, render_charts: Callable[[], bool]
+          ) -> Iterator[str | InputProblem | Skipped]:
     """Manifests below a directory (hidden and excluded directories not entered), in path order;
     with helm on PATH a chart found on the way is yielded itself, to be rendered whole."""
     found: list[str | InputProblem | Skipped] = []
@@ -105,7 +108,7 @@ def _walk(root: str, exclude: PathFilter, render_charts: bool) -> Iterator[str |
             sub = os.path.join(folder, name)
             if name.startswith(".") or (exclude and exclude.excluded(sub, is_dir=True)):
                 continue
-            if render_charts and is_chart(sub):
+            if is_chart(sub) and render_charts():
                 found.append(sub)
                 continue
             kept.append(name)
@@ -138,7 +141,14 @@ def expand_paths(paths: Iterable[str], exclude: PathFilter | None = None
     not walked: it is rendered whole. A chart named without helm on PATH is an input problem; met
     in a walk it is walked, and its templates are skipped (and counted)."""
     exclude = exclude or PathFilter()
-    render_charts = helm_available()
+    helm: list[bool] = []
+
+    def render_charts() -> bool:
+        # Looked up once a chart is met: finding helm costs a PATH search (and shutil's import).
+        if not helm:
+            helm.append(helm_available())
+        return helm[0]
+
     for path in paths:
         if path == STDIN:
             yield path
@@ -149,7 +159,7 @@ def expand_paths(paths: Iterable[str], exclude: PathFilter | None = None
         elif os.path.isdir(path) and kustomization_file(path):
             yield path
         elif is_chart(path):
-            yield path if render_charts else InputProblem(path, 0, 0, helm_missing_message(path))
+            yield path if render_charts() else InputProblem(path, 0, 0, helm_missing_message(path))
         elif os.path.isdir(path):
             yield from _walk(path, exclude, render_charts)
         else:
@@ -187,6 +197,7 @@ class Linter:
                  helm: HelmOptions | None = None, excerpts: bool = False) -> None:
         self.engine = engine
         self.run = engine.run()
+        self.run.locator = self._relocate
         self.max_bytes = max_bytes
         self.track_objects = track_objects
         self.helm = helm or HelmOptions()
@@ -279,7 +290,16 @@ class Linter:
             self.lint_documents(documents, source, strict=True)
             self._keep_excerpts(text, source, first)
         else:
-            self.lint_text(text, source)
+            # A file can be read again at the end: its facts' lines are looked up then, and only
+            # for the facts a conclusion shows (spots.py).
+            self.run.deferred = source if deferrable(text, source) else None
+            try:
+                self.lint_text(text, source)
+            finally:
+                self.run.deferred = None
+
+    def _relocate(self, spots: dict[str, Spot]) -> dict[str, Position]:
+        return locate_spots(spots, lambda path: read_source(path, None, self.max_bytes))
 
     def lint_kustomization(self, directory: str) -> None:
         """`kubectl kustomize DIRECTORY` as one stream; strict like stdin, since it is all manifests."""

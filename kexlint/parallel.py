@@ -13,7 +13,6 @@ threads) does not arise. Where fork is missing (Windows) the files are linted in
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -22,11 +21,13 @@ from typing import Any, BinaryIO
 from .engine import Engine, Facts
 from .lint import STDIN, Linter, LintResult
 
-# Below this many bytes of files a pool costs more than it saves. Measured on this machine (2 cores,
-# Python 3.11, bench/corpus.py medium files, whole CLI wall time, --jobs 1 vs 2): 54 KB 0.20 vs
-# 0.21 s, 143 KB 0.21 vs 0.21 s, 257 KB 0.23 vs 0.23 s, 471 KB 0.28 vs 0.27 s, 18 MB 5.1 vs 3.0 s.
-# Break-even is near 250 KB.
-POOL_MIN_BYTES = 256 * 1024
+# Below this many bytes of files a pool costs more than it saves (forking, then merging and
+# locating in the parent). bench/crossover.py, whole CLI wall time on 2 cores shared with other work
+# (load average ~2, 2026-12-02), --jobs 2 / --jobs 1 on the first N medium files: 327 KB 1.27-1.37,
+# 671 KB 1.54-1.76, 883 KB 1.24, 1.1 MB 1.00-1.26, 2.4 MB 1.05-1.26; 18 MB 0.7. An earlier, quieter
+# measurement broke even near 250 KB. 1 MiB: where a loaded machine starts to break even, so a
+# pre-commit run on a few files never waits for a pool; above it the pool's loss is small either way.
+POOL_MIN_BYTES = 1024 * 1024
 # Set to print "kexlint: pool of N workers" on stderr when a pool starts (tests, diagnosis).
 TRACE_ENV = "KEXLINT_TRACE_POOL"
 # Overrides POOL_MIN_BYTES, so that tests can run a pool on a small corpus.
@@ -56,6 +57,13 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0  # reported by the worker's read, as today
+
+
+def _can_fork() -> bool:
+    # Imported only once a pool may start: multiprocessing costs ~8 ms of a one-file lint.
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _lint_file(path: str) -> tuple[LintResult, Facts]:
@@ -88,8 +96,7 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
     files = [item for item in items if isinstance(item, str) and not in_parent(item)]
     workers = min(jobs or default_jobs(), len(files))
     min_bytes = int(os.environ.get(MIN_BYTES_ENV, POOL_MIN_BYTES))
-    if (workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
-            or sum(_size(path) for path in files) < min_bytes):
+    if workers < 2 or sum(_size(path) for path in files) < min_bytes or not _can_fork():
         for item in items:
             linter.add(item, stdin, stdin_name)
             tick()
@@ -99,6 +106,8 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
                                "helm": linter.helm, "excerpts": linter.excerpts})
     if os.environ.get(TRACE_ENV):
         print(f"kexlint: pool of {workers} workers", file=sys.stderr)
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(workers) as pool:

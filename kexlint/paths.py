@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass
@@ -22,6 +24,9 @@ class PathFilter:
     def add(self, base: str, patterns: Iterable[str]) -> None:
         patterns = [p for p in patterns if p.strip()]
         if patterns:
+            # Imported here: pathspec costs ~20 ms, and most runs exclude nothing.
+            import pathspec
+
             self.specs.append((os.path.abspath(base), pathspec.GitIgnoreSpec.from_lines(patterns)))
 
     def __bool__(self) -> bool:

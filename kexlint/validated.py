@@ -41,3 +41,26 @@ def remember(key: str) -> None:
         (folder / key).touch()
     except OSError:
         pass  # a read-only home only costs the validation next time
+
+
+def read(name: str) -> str | None:
+    """A text kept under the cache by write(), or None."""
+    if os.environ.get("KEXLINT_NO_CACHE"):
+        return None
+    try:
+        return (_folder() / name).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write(name: str, text: str) -> None:
+    if os.environ.get("KEXLINT_NO_CACHE"):
+        return
+    try:
+        folder = _folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{name}.{os.getpid()}"
+        temporary.write_text(text, "utf-8")
+        temporary.replace(folder / name)  # whole or not at all, for a concurrent reader
+    except OSError:
+        pass

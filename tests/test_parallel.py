@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,11 @@ def test_jobs_2_output_is_byte_identical_to_jobs_1(tmp_path: Path, fmt: str) -> 
     # The conflicts across files, the context and stdin were all found.
     for expected in ("host-port-conflict", "node-port-conflict", "duplicate-key", "broken.yaml", "<stdin>"):
         assert expected in one.stdout
+    # The other side of a conflict is named by file and line, located in the parent after the
+    # workers' facts are merged.
+    assert re.search(r"also (bound|requested) by [^(]*\(" + re.escape(str(corpus)) + r"/app-\d\d\.yaml:\d+\)",
+                     two.stdout)
+    assert "\x00" not in two.stdout
 
 
 def test_one_small_file_never_starts_a_pool(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings
-from .routing import count_of, namespace_label, namespace_of, pod_labels, selector_of, selects
+from .routing import LabelIndex, count_of, namespace_label, namespace_of, pod_labels, selector_of
 
 
 def collect(target: Target, params: dict[str, Any], settings: Settings,
@@ -30,8 +30,9 @@ def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
         pods = [f.value[1] for f in facts if f.value[0] == "pods"]
         if not pods:
             continue  # no workloads of this namespace in the set: nothing to judge by
+        index = LabelIndex([(labels, True) for labels in pods])
         for fact in facts:
-            if fact.value[0] != "service" or any(selects(fact.value[1], labels) for labels in pods):
+            if fact.value[0] != "service" or index.matching(fact.value[1]):
                 continue
             shown = ", ".join(f"{k}={v}" for k, v in sorted(fact.value[1]))
             where = namespace_label(namespace)

@@ -206,6 +206,26 @@ def selects(selector: frozenset, labels: frozenset) -> bool:
     return selector <= labels
 
 
+class LabelIndex:
+    """Items (pods' label sets, with anything attached) found by selector without comparing the
+    selector with every item: a namespace of a rendered corpus holds thousands of workloads and
+    Services, and selector × workload comparisons were most of the conclusions' time."""
+
+    def __init__(self, items: list[tuple[frozenset, Any]]) -> None:
+        self.items = items
+        self.by_label: dict[tuple, list[int]] = {}
+        for index, (labels, _) in enumerate(items):
+            for label in labels:
+                self.by_label.setdefault(label, []).append(index)
+
+    def matching(self, selector: frozenset) -> list[Any]:
+        """What is attached to each item the selector selects, in the items' order."""
+        if not selector:
+            return [value for _, value in self.items]
+        candidates = min((self.by_label.get(label, ()) for label in selector), key=len)
+        return [self.items[i][1] for i in candidates if selects(selector, self.items[i][0])]
+
+
 def service_ports(service: dict[str, Any]) -> tuple[tuple[int | None, str], ...]:
     """(port, name) of each port a Service exposes."""
     spec = spec_of(service)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Target
 from . import Conflict, Fact, Hit, Place, Settings, is_int
-from .routing import declared_ports, namespace_of, pod_labels, selector_of, selects, spec_of, text
+from .routing import LabelIndex, declared_ports, namespace_of, pod_labels, selector_of, spec_of, text
 
 
 def collect(target: Target, params: dict[str, Any], settings: Settings,
@@ -38,12 +38,12 @@ def collect(target: Target, params: dict[str, Any], settings: Settings,
 def conclude(groups: Mapping[Hashable, list[Fact]], params: dict[str, Any],
              settings: Settings) -> Iterator[Conflict]:
     for facts in groups.values():
-        pods = [f for f in facts if f.value[0] == "pods"]
+        pods = LabelIndex([(f.value[1], f) for f in facts if f.value[0] == "pods"])
         for fact in facts:
             if fact.value[0] != "service":
                 continue
             _, selector, wanted, protocol = fact.value
-            selected = [p for p in pods if selects(selector, p.value[1])]
+            selected = pods.matching(selector)
             if not selected:
                 continue  # dangling-service's finding, or no workloads in the set
             declared = [port for p in selected for port in p.value[2] if port[2] == protocol]
