@@ -414,7 +414,7 @@ def _other_reader() -> Callable[[str, str], Iterator[Document | InputError]]:
 
 # --- sources -------------------------------------------------------------------------------------
 
-_DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+_DOC_SEPARATOR = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)  # CRLF files too
 # A byte order mark where a document starts, on the line after a `---`: files concatenated with
 # `echo ---` between them carry their BOMs along, and kubectl drops them and applies every
 # document, where libyaml reads the BOM as content. Before a `---` (`cat a.yaml b.yaml` with BOMs)

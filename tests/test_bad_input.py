@@ -84,6 +84,15 @@ def test_documents_after_a_broken_one_are_still_linted(tmp_path: Path, lint_json
     assert data["findings"][1]["line"] == 14
 
 
+def test_documents_after_a_broken_one_are_still_linted_in_a_crlf_file(tmp_path: Path, lint_json) -> None:
+    # Seen: `---\r\n` was not taken for a separator, so nothing after the error was linted.
+    stream = GOOD_POD + "---\nbroken: [\n---\n" + GOOD_POD.replace("good", "after")
+    (tmp_path / "stream.yaml").write_bytes(stream.replace("\n", "\r\n").encode())
+    code, data = lint_json(str(tmp_path))
+    assert code == 2 and [e["line"] for e in data["errors"]] == [9]
+    assert [(f["object"]["name"], f["line"]) for f in data["findings"]] == [("good", 5), ("after", 14)]
+
+
 def test_non_mapping_documents(tmp_path: Path, lint_json) -> None:
     # Beside Kubernetes objects, a list or scalar document is an error…
     (tmp_path / "mixed.yaml").write_text(GOOD_POD + "---\n- just\n- a list\n---\nplain scalar\n")
