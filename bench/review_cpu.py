@@ -15,7 +15,7 @@ time.process_time over thousands of reviews:
 Metrics are in prometheus_client's multiprocess mode (as under `kexlint webhook serve`), and the log
 line goes to a file (as a log shipper reads it), so both cost what they cost when serving.
 
-    python bench/review_cpu.py [--reviews 20000] [--repeat 3] [--profile engine|handle|wsgi|app]
+    python bench/review_cpu.py [--reviews 12000] [--profile engine|handle|wsgi|app]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -44,27 +45,23 @@ from kexlint.webhook import app as webhook_app  # noqa: E402
 from webhook import bodies  # noqa: E402 - bench/webhook.py's review mix
 
 
-def per_review(work: Callable[[], int], repeat: int) -> float:
-    """Best CPU seconds per item over `repeat` runs of `work` (which returns how many it did)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        count = work()
-        best = min(best, (time.process_time() - start) / count)
-    return best
+def sample(work: Callable[[], int]) -> float:
+    """CPU seconds per review of one round of `work` (which returns how many reviews it did)."""
+    start = time.process_time()
+    count = work()
+    return (time.process_time() - start) / count
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reviews", type=int, default=20_000, help="reviews per measurement")
-    parser.add_argument("--repeat", type=int, default=3, help="measurements; the best is kept")
+    parser.add_argument("--reviews", type=int, default=12_000, help="reviews per part")
     parser.add_argument("--profile", choices=["engine", "handle", "wsgi", "app"],
                         help="print a cProfile of one part instead of the table")
     args = parser.parse_args()
 
     raws = bodies()
     rounds = max(1, args.reviews // len(raws))
-    count = rounds * len(raws)
+    count = len(raws)
     flask_app = webhook_app.create_app(None)
     state = flask_app.extensions[webhook_app.EXTENSION]
     engine, settings = state.engine, state.settings
@@ -83,40 +80,34 @@ def main() -> int:
     client = flask_app.test_client()
 
     def decode() -> int:
-        for _ in range(rounds):
-            for raw in raws:
-                json.loads(raw)
+        for raw in raws:
+            json.loads(raw)
         return count
 
     def check() -> int:
-        for _ in range(rounds):
-            for obj in objects:
-                engine.check_object(obj)
+        for obj in objects:
+            engine.check_object(obj)
         return count  # per review: UPDATEs check two objects
 
     def handle() -> int:
-        for _ in range(rounds):
-            for raw in raws:
-                admission.handle(raw, engine, settings)
+        for raw in raws:
+            admission.handle(raw, engine, settings)
         return count
 
     def encode() -> int:
-        for _ in range(rounds):
-            for outcome in outcomes:
-                json.dumps(outcome.body, separators=(",", ":"))
+        for outcome in outcomes:
+            json.dumps(outcome.body, separators=(",", ":"))
         return count
 
     def log_line() -> int:
-        for _ in range(rounds):
-            for outcome in outcomes:
-                record = {**outcome.log_record(), "duration_ms": round(0.000123 * 1000, 3)}
-                log.info("review", extra={"fields": record})
+        for outcome in outcomes:
+            record = {**outcome.log_record(), "duration_ms": round(0.000123 * 1000, 3)}
+            log.info("review", extra={"fields": record})
         return count
 
     def record_metrics() -> int:
-        for _ in range(rounds):
-            for outcome in outcomes:
-                metrics.record(outcome, 0.000123)
+        for outcome in outcomes:
+            metrics.record(outcome, 0.000123)
         return count
 
     def environ(raw: bytes) -> dict[str, Any]:
@@ -132,25 +123,23 @@ def main() -> int:
         assert status.startswith("200"), status
 
     def through_wsgi() -> int:
-        for _ in range(rounds):
-            for raw in raws:
-                answer = flask_app(environ(raw), start_response)
-                b"".join(answer)
-                answer.close()
+        for raw in raws:
+            answer = flask_app(environ(raw), start_response)
+            b"".join(answer)
+            answer.close()
         return count
 
     def through_app() -> int:
-        for _ in range(rounds):
-            for raw in raws:
-                response = client.post("/validate", data=raw, content_type="application/json")
-                assert response.status_code == 200
+        for raw in raws:
+            response = client.post("/validate", data=raw, content_type="application/json")
+            assert response.status_code == 200
         return count
 
     if args.profile:
         work = {"engine": check, "handle": handle, "wsgi": through_wsgi, "app": through_app}[args.profile]
         work()  # warm: lazily compiled conditions
         profile = cProfile.Profile()
-        profile.runcall(work)
+        profile.runcall(lambda: [work() for _ in range(rounds)])
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
         print(out.getvalue())
@@ -162,13 +151,18 @@ def main() -> int:
         ("JSON decode", decode), ("engine (check_object)", check), ("admission.handle", handle),
         ("JSON encode of the answer", encode), ("log line", log_line), ("metrics", record_metrics),
         ("/validate as a WSGI call", through_wsgi), ("/validate via Flask test client", through_app)]
-    results: dict[str, float] = {}
-    for name, work in parts:
-        results[name] = per_review(work, args.repeat)
+    # Round-robin, one round (the 240 reviews of the mix) of each part at a time, and the median
+    # round: a burst of other work on the machine then disturbs a few rounds of every part alike,
+    # instead of all of one part.
+    samples: dict[str, list[float]] = {name: [] for name, _ in parts}
+    for _ in range(rounds):
+        for name, work in parts:
+            samples[name].append(sample(work))
+    results = {name: statistics.median(values) for name, values in samples.items()}
     policy = results["admission.handle"] - results["JSON decode"] - results["engine (check_object)"]
     with open("/proc/loadavg") as loadavg:
         load = loadavg.read().split()[0]
-    print(f"CPU time per review (time.process_time, best of {args.repeat} x {count} reviews of "
+    print(f"CPU time per review (time.process_time; median of {rounds} rounds of the {count} reviews of "
           f"bench/webhook.py's mix; load average {load}; Python {sys.version.split()[0]})\n")
     print(f"{'part':<36} {'µs/review':>10}")
     for name in ("JSON decode", "engine (check_object)"):
