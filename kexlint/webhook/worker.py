@@ -168,6 +168,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.incoming: dict[int, _Incoming] = {}
         self.buffered = 0  # bytes in every incoming.buf
+        # No incoming deadline is earlier than this. murder_pending runs after every loop iteration
+        # (several per request); scanning all held sockets each time cost O(connections) per request
+        # while hundreds of stalled ones were held. A deadline only ever moves later (handshake, then
+        # headers, then body), so a bound taken before that move stays a lower bound.
+        self.next_deadline = float("inf")
 
     # -- accepting -----------------------------------------------------------------------------
 
@@ -210,6 +215,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     def _watch(self, incoming: _Incoming) -> None:
         self.incoming[incoming.conn.sock.fileno()] = incoming
+        self.next_deadline = min(self.next_deadline, incoming.deadline)
         self.poller.register(incoming.conn.sock, incoming.events, lambda _: self._advance(incoming))
 
     def _set_events(self, incoming: _Incoming, events: int) -> None:
@@ -344,8 +350,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
+        if now < self.next_deadline:
+            return
         for incoming in [i for i in self.incoming.values() if i.deadline <= now]:
             self._drop(incoming)
+        self.next_deadline = min((i.deadline for i in self.incoming.values()), default=float("inf"))
 
     def handle(self, conn: Any) -> Any:
         # The app runs on this thread: tell it whether the peer proved who it is (see client_verified).
