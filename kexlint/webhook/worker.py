@@ -73,6 +73,10 @@ RECV_CHUNK = 256 * 1024
 # default): the drain must end even if a client floods the port while we stop.
 MAX_DRAINED = 2048
 
+# The arbiter kills a worker that has not notified it for --timeout (30 s) seconds; gthread notifies on
+# every loop iteration, a utime() syscall several times per request. Once a second is plenty.
+NOTIFY_INTERVAL = 1.0
+
 # After an answer with "Connection: close": how long the write side stays half-closed while the
 # client's last bytes and its close are awaited (gunicorn's close_graceful, but on the loop).
 LINGER_TIMEOUT = 2.0
@@ -173,6 +177,13 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         # while hundreds of stalled ones were held. A deadline only ever moves later (handshake, then
         # headers, then body), so a bound taken before that move stays a lower bound.
         self.next_deadline = float("inf")
+        self.notified = float("-inf")
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now - self.notified >= NOTIFY_INTERVAL:
+            self.notified = now
+            super().notify()
 
     # -- accepting -----------------------------------------------------------------------------
 
