@@ -296,10 +296,12 @@ class Run:
         self.deferred: str | None = None
         self.locator: Locator | None = None
         self.positions: dict[str, tuple[int, int]] = {}  # the located markers, after finish()
-        # The annotations that may suppress on the object being observed: every rule's findings and
-        # facts on it ask for them, and they are the same for all.
+        # What every rule's findings and facts on the object being observed ask for, the same for
+        # all of them: the annotations that may suppress, its label and its identity.
         self._annotated: K8sObject | None = None
         self._annotations: tuple[dict[str, Any], ...] = ()
+        self._label = ""
+        self._identity: tuple = ()
 
     def merge_facts(self, facts: Facts) -> None:
         """Take the facts of another run (a worker's) into this one."""
@@ -422,9 +424,13 @@ class Run:
             suppressed=self._suppression(active.rule.id, obj),
         )
 
-    def _suppression(self, rule_id: str, obj: K8sObject) -> str | None:
+    def _about(self, obj: K8sObject) -> None:
         if self._annotated is not obj:
             self._annotated, self._annotations = obj, tuple(_suppression_annotations(obj))
+            self._label, self._identity = str(obj.ref), identity_of(obj.ref)
+
+    def _suppression(self, rule_id: str, obj: K8sObject) -> str | None:
+        self._about(obj)
         return self.engine.suppression(rule_id, obj, self._annotations)
 
     def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer, context: tuple | None) -> Place:
@@ -438,7 +444,7 @@ class Run:
         # The token holds all a finding needs (and pickles), so the object itself is not kept alive.
         suppressed = self._suppression(active.rule.id, obj)
         token = (active.rule.id, obj.source, line, column, tuple(path), obj.ref, suppressed)
-        return Place(str(obj.ref), where, identity_of(obj.ref), False, token)
+        return Place(self._label, where, self._identity, False, token)
 
     def _deferred_place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
         """A place whose line is found at the end, if a finding shows it (most never are)."""
