@@ -141,7 +141,8 @@ def main() -> int:
         profile = cProfile.Profile()
         profile.runcall(lambda: [work() for _ in range(rounds)])
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "30")))
+        stats = pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "tottime"))
+        stats.print_stats(int(os.environ.get("TOP", "30")))
         print(out.getvalue())
         return 0
 
