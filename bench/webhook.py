@@ -173,6 +173,7 @@ def client_process(port: int, cafile: str, threads: int, start_at: float, stop_a
     context = ssl.create_default_context(cafile=cafile)
     results: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
+    sent = [0] * threads  # answered requests, warm-up included: the server's CPU covers those too
 
     def run(index: int) -> None:
         conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=10)
@@ -194,6 +195,7 @@ def client_process(port: int, cafile: str, threads: int, start_at: float, stop_a
                              {"Content-Type": "application/json"})
                 response = conn.getresponse()
                 response.read()
+                sent[index] += 1
                 if response.status != 200:
                     errors[index] += 1
             except (OSError, http.client.HTTPException):
@@ -211,7 +213,7 @@ def client_process(port: int, cafile: str, threads: int, start_at: float, stop_a
         worker.start()
     for worker in workers:
         worker.join()
-    queue.put(([x for r in results for x in r], sum(errors)))
+    queue.put(([x for r in results for x in r], sum(errors), sum(sent)))
 
 
 class Staller:
@@ -271,8 +273,26 @@ class Staller:
         self.selector.close()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its children (gunicorn's workers)."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # After the ")" of the command name: state, ppid, ..., utime and stime are fields 12 and 13.
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def drive(port: int, cafile: Path, clients: int, seconds: float, warmup: float,
-          rate: float = 0.0) -> dict[str, float]:
+          rate: float = 0.0, server_pid: int | None = None) -> dict[str, float]:
     """Run `clients` clients (closed loop, or `rate` reviews/s in all) and summarize the measured window."""
     processes = max(1, -(-clients // THREADS_PER_PROCESS))
     interval = clients / rate if rate else 0.0
@@ -285,11 +305,14 @@ def drive(port: int, cafile: Path, clients: int, seconds: float, warmup: float,
     for proc in procs:
         proc.start()
     latencies: list[float] = []
-    errors = 0
+    errors = answered = 0
+    cpu_before = process_cpu(server_pid) if server_pid else 0.0
     for _ in procs:
-        got, failed = queue.get(timeout=seconds + warmup + 60)
+        got, failed, sent = queue.get(timeout=seconds + warmup + 60)
         latencies += got
         errors += failed
+        answered += sent
+    cpu = process_cpu(server_pid) - cpu_before if server_pid else float("nan")
     for proc in procs:
         proc.join()
     latencies.sort()
@@ -298,7 +321,8 @@ def drive(port: int, cafile: Path, clients: int, seconds: float, warmup: float,
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else float("nan")
 
     return {"rps": len(latencies) / seconds, "p50": pct(50), "p90": pct(90), "p99": pct(99),
-            "count": len(latencies), "errors": errors}
+            "count": len(latencies), "errors": errors,
+            "cpu_ms": cpu / answered * 1000 if answered else float("nan")}
 
 
 def main() -> int:
@@ -363,8 +387,8 @@ def main() -> int:
                     label = name if not stalled else f"{name}+{stalled}"
                     with Staller(port, stalled) as staller:
                         time.sleep(1.0 if stalled else 0)  # let the server accept them before measuring
-                        results[label] = {n: drive(port, cafile, n, args.seconds, args.warmup, args.rate)
-                                          for n in levels}
+                        results[label] = {n: drive(port, cafile, n, args.seconds, args.warmup, args.rate,
+                                                   server.pid) for n in levels}
                     drops[stalled] = staller.held
             finally:
                 server.send_signal(signal.SIGTERM)
@@ -374,11 +398,14 @@ def main() -> int:
           f"{args.workers} workers x {args.threads} threads, TLS, loopback; "
           f"{os.cpu_count()} CPUs shared by clients and server; {args.seconds:g} s per level; "
           f"{f'open loop, {args.rate:g} reviews/s offered' if args.rate else 'closed loop'}\n")
-    print(f"{'server':<12} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    print(f"{'server':<12} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'errors':>6} "
+          f"{'server CPU ms/review':>20}")
     for name, by_level in results.items():
         for n, r in by_level.items():
             print(f"{name:<12} {n:>7} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['p99']:>7.2f} "
-                  f"{r['errors']:>6}")
+                  f"{r['errors']:>6} {r['cpu_ms']:>20.3f}")
+    print("  (server CPU: user+system time of the gunicorn master and workers over the level, warm-up "
+          "included, per review answered; load on the machine disturbs it far less than latency)")
     for stalled, held in drops.items():
         if stalled and held:
             held.sort()

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from .checks import Conflict, Fact, Hit, Place
@@ -15,6 +16,7 @@ from .findings import Finding, ObjectRef, json_pointer
 from .loader import Document, InputError, Pointer
 from .model import (
     BUILTIN_KIND_SPELLING,
+    WHOLE_OBJECT_TARGETS,
     K8sObject,
     Target,
     is_builtin_group,
@@ -28,6 +30,9 @@ from .registry import Rule, has_path
 SUPPRESS_PREFIX = "ignore.kexlint.io/"
 # Findings of one rule in one object; the last one kept says how many more there were.
 MAX_FINDINGS_PER_RULE = 100
+# Object kinds whose rule plan an Engine remembers: kinds come from the input (an admission request
+# can name any), so the memo must not grow with made-up ones; past this, plans are built each time.
+MAX_PLANNED_KINDS = 256
 
 
 class RuleCrash(Exception):
@@ -52,6 +57,13 @@ class ActiveRule:
     level_forced: bool
     params: dict[str, Any]
     paths: tuple[tuple[str, ...], ...] | None
+    # Looked up once per engine rather than per target (the webhook evaluates every rule per review).
+    module: ModuleType | None = None
+    collector: bool = False
+
+
+# Per object kind: (target kind, the rules on it that apply to that kind), in the engine's order.
+Plan = tuple[tuple[str, tuple[ActiveRule, ...]], ...]
 
 
 def objects_of(doc: Document) -> Iterator[K8sObject | InputError]:
@@ -110,15 +122,41 @@ class Engine:
             forced = setting is not None and setting.level is not None
             level = setting.level if forced else rule.level  # type: ignore[union-attr]
             params = {**rule.params, **(setting.params if setting else {})}
-            self.active.append(ActiveRule(rule, level, forced, params, rule.schema_paths))
+            self.active.append(ActiveRule(rule, level, forced, params, rule.schema_paths, rule.module,
+                                          rule.is_collector))
         # Rules grouped by target, so each object's targets are looked up once per kind of target.
         self.by_target: dict[str, list[ActiveRule]] = {}
         # The cross-object rules alone, for context objects.
         self.cross_by_target: dict[str, list[ActiveRule]] = {}
         for active in self.active:
             self.by_target.setdefault(active.rule.target, []).append(active)
-            if active.rule.is_collector:
+            if active.collector:
                 self.cross_by_target.setdefault(active.rule.target, []).append(active)
+        # By id, as finish() concludes each rule once.
+        self.collectors = tuple({a.rule.id: a for a in self.active if a.collector}.values())
+        # (object kind, context?) → Plan. A memo, not state: two threads racing build equal plans.
+        self._plans: dict[tuple[str | None, bool], Plan] = {}
+
+    def plan(self, kind: str | None, context: bool) -> Plan:
+        """The rules to run on an object of `kind` (context: only the cross-object ones), by target.
+
+        Decided once per kind: a rule's `kinds` and the whole-object targets (a Service target on a
+        Pod) depend on the kind alone, and the webhook would otherwise filter every rule per review."""
+        key = (kind, context)
+        plan = self._plans.get(key)
+        if plan is None:
+            by_target = self.cross_by_target if context else self.by_target
+            steps = []
+            for target_kind, actives in by_target.items():
+                if target_kind in WHOLE_OBJECT_TARGETS and kind not in WHOLE_OBJECT_TARGETS[target_kind]:
+                    continue  # targets() yields nothing for this kind
+                applicable = tuple(a for a in actives if a.rule.kinds is None or kind in a.rule.kinds)
+                if applicable:
+                    steps.append((target_kind, applicable))
+            plan = tuple(steps)
+            if len(self._plans) < MAX_PLANNED_KINDS:
+                self._plans[key] = plan
+        return plan
 
     def run(self) -> Run:
         """A lint run over a set of objects, which cross-object rules see as one set."""
@@ -131,11 +169,14 @@ class Engine:
         run = self.run()
         return run.lint_object(obj) + run.finish()
 
-    def suppression(self, rule_id: str, obj: K8sObject) -> str | None:
+    def suppression(self, rule_id: str, obj: K8sObject,
+                    annotations: Iterable[dict[str, Any]] | None = None) -> str | None:
+        """Why `rule_id`'s findings on `obj` are suppressed, or None. `annotations`: the object's
+        _suppression_annotations when the caller already has them (one object, many rules)."""
         # The pod template's annotations count too: they are the only ones that reach the Pods (and,
         # for a CronJob, the Jobs) a workload's controllers create, so an annotation there suppresses
         # the same finding on the workload and on everything made from it.
-        for found in _suppression_annotations(obj):
+        for found in _suppression_annotations(obj) if annotations is None else annotations:
             reason = found.get(SUPPRESS_PREFIX + rule_id)
             if isinstance(reason, str) and reason.strip():
                 return f"annotation: {reason.strip()}"
@@ -255,6 +296,12 @@ class Run:
         self.deferred: str | None = None
         self.locator: Locator | None = None
         self.positions: dict[str, tuple[int, int]] = {}  # the located markers, after finish()
+        # What every rule's findings and facts on the object being observed ask for, the same for
+        # all of them: the annotations that may suppress, its label and its identity.
+        self._annotated: K8sObject | None = None
+        self._annotations: tuple[dict[str, Any], ...] = ()
+        self._label = ""
+        self._identity: tuple = ()
 
     def merge_facts(self, facts: Facts) -> None:
         """Take the facts of another run (a worker's) into this one."""
@@ -301,13 +348,11 @@ class Run:
         # Per rule, findings beyond MAX_FINDINGS_PER_RULE are counted, not built: one crafted object
         # (a Pod with a million ports) must not cost a Finding per port.
         self._kept, self._dropped = {}, {}
-        by_target = self.engine.by_target if context is None else self.engine.cross_by_target
-        for target_kind, actives in by_target.items():
+        self._annotated = None  # a caller may change an object between two observations of it
+        for target_kind, actives in self.engine.plan(kind, context is not None):
             for target in targets(obj, target_kind):
                 for active in actives:
                     rule = active.rule
-                    if rule.kinds is not None and kind not in rule.kinds:
-                        continue
                     try:
                         for finding in self._evaluate(active, target, context):
                             # The pods of an Argo workflow's templates share its hostNetwork field:
@@ -335,8 +380,8 @@ class Run:
         if active.paths is not None and not any(has_path(value, path) for path in active.paths):
             return
         settings = self.engine.settings
-        if rule.is_collector:
-            module = rule.module
+        if active.collector:
+            module = active.module
             groups = self.facts.by_rule.setdefault(rule.id, {})
             for item in module.collect(  # type: ignore[union-attr]
                     target, active.params, settings,
@@ -350,7 +395,7 @@ class Run:
         if rule.schema is not None:
             hits: Iterable[Hit] = rule.schema_hits(target)
         else:
-            hits = rule.module.check(target, active.params, settings)  # type: ignore[union-attr]
+            hits = active.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
             if self._keep(rule.id):
                 yield self._finding(active, target.obj, target.resolve(hit.path), hit.message, hit.level)
@@ -376,8 +421,17 @@ class Run:
             column=column,
             path=tuple(path),
             object=obj.ref,
-            suppressed=self.engine.suppression(active.rule.id, obj),
+            suppressed=self._suppression(active.rule.id, obj),
         )
+
+    def _about(self, obj: K8sObject) -> None:
+        if self._annotated is not obj:
+            self._annotated, self._annotations = obj, tuple(_suppression_annotations(obj))
+            self._label, self._identity = str(obj.ref), identity_of(obj.ref)
+
+    def _suppression(self, rule_id: str, obj: K8sObject) -> str | None:
+        self._about(obj)
+        return self.engine.suppression(rule_id, obj, self._annotations)
 
     def _place(self, active: ActiveRule, obj: K8sObject, path: Pointer, context: tuple | None) -> Place:
         if context is None and obj.doc is not None and obj.doc.source == self.deferred:
@@ -388,9 +442,9 @@ class Run:
             identity, given = context
             return Place(label_of(identity), given or where, identity, True, None)
         # The token holds all a finding needs (and pickles), so the object itself is not kept alive.
-        suppressed = self.engine.suppression(active.rule.id, obj)
+        suppressed = self._suppression(active.rule.id, obj)
         token = (active.rule.id, obj.source, line, column, tuple(path), obj.ref, suppressed)
-        return Place(str(obj.ref), where, identity_of(obj.ref), False, token)
+        return Place(self._label, where, self._identity, False, token)
 
     def _deferred_place(self, active: ActiveRule, obj: K8sObject, path: Pointer) -> Place:
         """A place whose line is found at the end, if a finding shows it (most never are)."""
@@ -450,12 +504,10 @@ class Run:
     def finish(self) -> list[Finding]:
         concluded: list[tuple[ActiveRule, Conflict]] = []
         crash: RuleCrash | None = None
-        actives = {active.rule.id: active for active in self.engine.active}
-        for rule_id, active in actives.items():
-            if not active.rule.is_collector:
-                continue
+        for active in self.engine.collectors:
+            rule_id = active.rule.id
             groups = self.facts.by_rule.get(rule_id, {})
-            module = active.rule.module
+            module = active.module
             try:
                 conflicts: list[Conflict] = list(module.conclude(  # type: ignore[union-attr]
                     self._settled(groups), active.params, self.engine.settings))

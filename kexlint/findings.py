@@ -27,7 +27,14 @@ class ObjectRef:
 
 def json_pointer(path: tuple) -> str:
     """RFC 6901 pointer text for a path of keys and indexes."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    if not path:
+        return ""
+    joined = "/".join(map(str, path))
+    # Parts rarely hold "~" or "/" (annotation keys do): escape part by part only then. One "/"
+    # per gap between parts means none came from a part.
+    if "~" in joined or joined.count("/") != len(path) - 1:
+        return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    return "/" + joined
 
 
 @dataclass(frozen=True)

@@ -282,21 +282,22 @@ def review_outcome(body: Any, engine: Engine, settings: Settings, context: Conte
     if outcome.dry_run and _is_service(gvk):
         obj = _without_dry_run_placeholders(obj)
 
-    def check(value: dict[str, Any]) -> list[Finding]:
+    def check(subject: K8sObject) -> list[Finding]:
         if context is None:
-            return engine.check_object(_as_object(value, gvk, request))
-        found, note = context.check(_as_object(value, gvk, request))
+            return engine.check_object(subject)
+        found, note = context.check(subject)
         if note:
             notes.add(note)
         return found
 
     notes: set[str] = set()
     try:
+        # One K8sObject per value, checked and then read again below: it caches its pod spec.
         new_object = _as_object(obj, gvk, request)
-        findings = check(obj)
+        findings = check(new_object)
         old_object = _as_object(old, gvk, request) if operation == "UPDATE" and old is not None else None
         # The old object is checked the same way, so a conflict that was already there is not new.
-        previous = check(old) if old_object is not None and old is not None else []
+        previous = check(old_object) if old_object is not None else []
     except Exception as err:  # noqa: BLE001 - a kexlint bug must become an answer, not a 500 or a timeout
         outcome.error = f"{type(err).__name__}: {err}"
         outcome.verdict = ERROR
@@ -317,7 +318,8 @@ def review_outcome(body: Any, engine: Engine, settings: Settings, context: Conte
     findings = _apply_policy(findings, refusal, engine, new_object, outcome)
     outcome.findings = [f for f in findings if f.suppressed is None]
     outcome.suppressed = [f for f in findings if f.suppressed is not None]
-    if settings.trusts(username) and _controlled(obj):
+    # The cheap test first: most objects have no controller, and trusts() matches globs.
+    if _controlled(obj) and settings.trusts(username):
         outcome.trusted = username
 
     old_exposure = _exposure(old_object) if old_object is not None else None

@@ -32,6 +32,10 @@ EXTENSION = "kexlint"
 # Test hook: every /validate answer waits this long, so tests can hold a request in flight during a
 # SIGTERM. Read once at startup and only when set; never set it in a deployment.
 TEST_DELAY_ENV = "KEXLINT_TEST_DELAY_MS"
+# Made once: json.dumps with any non-default argument builds a new encoder on every call, twice per
+# review (the answer and the log line). Encoders keep no state between calls, so threads share these.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_LOG_LINE = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -58,7 +62,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, separators=(",", ":"), default=str)
+        return _LOG_LINE.encode(entry)
 
 
 def configure_logging(level: int = logging.INFO) -> logging.Logger:
@@ -181,4 +185,4 @@ def _review(state: State) -> Outcome:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, content_type="application/json")
+    return Response(_COMPACT.encode(body), status, content_type="application/json")

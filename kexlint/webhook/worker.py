@@ -73,6 +73,10 @@ RECV_CHUNK = 256 * 1024
 # default): the drain must end even if a client floods the port while we stop.
 MAX_DRAINED = 2048
 
+# The arbiter kills a worker that has not notified it for --timeout (30 s) seconds; gthread notifies on
+# every loop iteration, a utime() syscall several times per request. Once a second is plenty.
+NOTIFY_INTERVAL = 1.0
+
 # After an answer with "Connection: close": how long the write side stays half-closed while the
 # client's last bytes and its close are awaited (gunicorn's close_graceful, but on the loop).
 LINGER_TIMEOUT = 2.0
@@ -168,6 +172,18 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.incoming: dict[int, _Incoming] = {}
         self.buffered = 0  # bytes in every incoming.buf
+        # No incoming deadline is earlier than this. murder_pending runs after every loop iteration
+        # (several per request); scanning all held sockets each time cost O(connections) per request
+        # while hundreds of stalled ones were held. A deadline only ever moves later (handshake, then
+        # headers, then body), so a bound taken before that move stays a lower bound.
+        self.next_deadline = float("inf")
+        self.notified = float("-inf")
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now - self.notified >= NOTIFY_INTERVAL:
+            self.notified = now
+            super().notify()
 
     # -- accepting -----------------------------------------------------------------------------
 
@@ -210,6 +226,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     def _watch(self, incoming: _Incoming) -> None:
         self.incoming[incoming.conn.sock.fileno()] = incoming
+        self.next_deadline = min(self.next_deadline, incoming.deadline)
         self.poller.register(incoming.conn.sock, incoming.events, lambda _: self._advance(incoming))
 
     def _set_events(self, incoming: _Incoming, events: int) -> None:
@@ -344,8 +361,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
+        if now < self.next_deadline:
+            return
         for incoming in [i for i in self.incoming.values() if i.deadline <= now]:
             self._drop(incoming)
+        self.next_deadline = min((i.deadline for i in self.incoming.values()), default=float("inf"))
 
     def handle(self, conn: Any) -> Any:
         # The app runs on this thread: tell it whether the peer proved who it is (see client_verified).
