@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
@@ -33,6 +36,32 @@ MAX_FINDINGS_PER_RULE = 100
 # Object kinds whose rule plan an Engine remembers: kinds come from the input (an admission request
 # can name any), so the memo must not grow with made-up ones; past this, plans are built each time.
 MAX_PLANNED_KINDS = 256
+# How often (in hits and facts) a run with a deadline looks at the clock: a hit costs about a
+# microsecond, so the deadline is overrun by at most a few milliseconds.
+DEADLINE_CHECK_EVERY = 1024
+
+# The monotonic time by which the runs of this thread (or task) must end: the admission webhook sets
+# it per review, since its answer is worthless after the apiserver's timeout. None: no deadline.
+_DEADLINE: ContextVar[float | None] = ContextVar("kexlint_deadline", default=None)
+
+
+class DeadlineExceeded(Exception):
+    """A run went past the deadline set with `deadline()`; `rule` is the one it was in."""
+
+    def __init__(self, rule: str, ref: ObjectRef | None) -> None:
+        super().__init__(f"{ref} could not be checked in time (rule {rule})")
+        self.rule = rule
+        self.ref = ref
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Generator[None, None, None]:
+    """Runs started inside raise DeadlineExceeded once `seconds` have passed (None: never)."""
+    token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 class RuleCrash(Exception):
@@ -289,6 +318,9 @@ class Run:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.facts = Facts()
+        self.deadline = _DEADLINE.get()
+        self._ticks = 0
+        self._in: tuple[str, ObjectRef | None] = ("", None)  # the rule and object being evaluated
         self._kept: dict[str, int] = {}  # per rule, findings built for the object being observed
         self._dropped: dict[str, int] = {}  # and hits past the cap, only counted
         # The source whose facts' places may be located after the conclusions (see spots.py), and
@@ -353,6 +385,8 @@ class Run:
             for target in targets(obj, target_kind):
                 for active in actives:
                     rule = active.rule
+                    self._in = (rule.id, obj.ref)
+                    self._tick()
                     try:
                         for finding in self._evaluate(active, target, context):
                             # The pods of an Argo workflow's templates share its hostNetwork field:
@@ -368,6 +402,8 @@ class Run:
                         line, column = obj.locate(())
                         raise InputError(f"{obj.ref} nests too deeply to be checked (rule {rule.id})",
                                          line or 0, column or 0) from None
+                    except DeadlineExceeded:
+                        raise
                     except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
                         raise RuleCrash(rule.id, obj.ref, err) from err
         if self._dropped:
@@ -387,6 +423,7 @@ class Run:
                     target, active.params, settings,
                     lambda path: self._place(active, target.obj, target.resolve(path), context)):
                 if isinstance(item, Fact):
+                    self._tick()
                     groups.setdefault(item.key, []).append(item)
                 elif context is None and self._keep(rule.id):
                     yield self._finding(active, target.obj, target.resolve(item.path), item.message,
@@ -400,7 +437,14 @@ class Run:
             if self._keep(rule.id):
                 yield self._finding(active, target.obj, target.resolve(hit.path), hit.message, hit.level)
 
+    def _tick(self) -> None:
+        if self.deadline is not None:
+            self._ticks += 1
+            if self._ticks % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+                raise DeadlineExceeded(*self._in)
+
     def _keep(self, rule_id: str) -> bool:
+        self._tick()
         kept = self._kept.get(rule_id, 0)
         if kept >= MAX_FINDINGS_PER_RULE:
             self._dropped[rule_id] = self._dropped.get(rule_id, 0) + 1

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from kexlint.checks import is_int
 from kexlint.checks.ports import container_ports
-from kexlint.engine import SUPPRESS_PREFIX, Engine, RuleCrash
+from kexlint.engine import SUPPRESS_PREFIX, DeadlineExceeded, Engine, RuleCrash
+from kexlint.engine import deadline as review_deadline
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
 from kexlint.loader import InputError
 from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, custom_kinds, object_ref, scalar_text
@@ -29,6 +30,7 @@ from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, custom_kinds, object_r
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
 DEFAULT_MAX_REQUEST_BYTES = 3 * 2**20  # etcd refuses objects over 1.5 MiB; old+new object plus slack
+DEFAULT_REVIEW_DEADLINE_MS = 2000
 
 # The apiserver truncates longer warnings; kubectl prints each one on its own line.
 MAX_WARNING_CHARS = 256
@@ -122,6 +124,9 @@ class Settings:
     # warning) | deny.
     failure_mode: str = "allow"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # The rules' time for one review (object and oldObject together), well under the webhook's
+    # timeoutSeconds (5): past it the apiserver gives up on the answer and failurePolicy decides.
+    review_deadline_ms: int = DEFAULT_REVIEW_DEADLINE_MS
     trusted_controllers: tuple[str, ...] = DEFAULT_TRUSTED_CONTROLLERS
     suppression: SuppressionPolicy = SuppressionPolicy()
     cluster_state: str = "off"  # watch: keep a cache of what runs and check conflicts against it
@@ -134,6 +139,7 @@ class Settings:
             deny_level=section.get("deny-level", cls.deny_level),
             failure_mode=section.get("failure-mode", cls.failure_mode),
             max_request_bytes=int(section.get("max-request-bytes", cls.max_request_bytes)),
+            review_deadline_ms=int(section.get("review-deadline-ms", cls.review_deadline_ms)),
             trusted_controllers=tuple(section.get("trusted-controllers", DEFAULT_TRUSTED_CONTROLLERS)),
             suppression=SuppressionPolicy.from_config(section.get("suppression") or {}),
             cluster_state=section.get("cluster-state", cls.cluster_state),
@@ -292,12 +298,23 @@ def review_outcome(body: Any, engine: Engine, settings: Settings, context: Conte
 
     notes: set[str] = set()
     try:
-        # One K8sObject per value, checked and then read again below: it caches its pod spec.
-        new_object = _as_object(obj, gvk, request)
-        findings = check(new_object)
-        old_object = _as_object(old, gvk, request) if operation == "UPDATE" and old is not None else None
-        # The old object is checked the same way, so a conflict that was already there is not new.
-        previous = check(old_object) if old_object is not None else []
+        with review_deadline(settings.review_deadline_ms / 1000):
+            # One K8sObject per value, checked and then read again below: it caches its pod spec.
+            new_object = _as_object(obj, gvk, request)
+            findings = check(new_object)
+            old_object = _as_object(old, gvk, request) if operation == "UPDATE" and old is not None else None
+            # The old object is checked the same way, so a conflict that was already there is not new.
+            previous = check(old_object) if old_object is not None else []
+    except DeadlineExceeded as err:
+        # Always a deny, whatever failure-mode says: only a crafted object (a million ports) takes
+        # that long, and allowing it would let a tenant pass anything by making it big enough.
+        outcome.error = str(err)
+        outcome.verdict = DENY
+        return answer({"allowed": False, "status": {
+            "code": 413, "reason": "RequestEntityTooLarge", "message": _clip(
+                f"kexlint: {_short(str(err.ref))} is too large to review within "
+                f"{settings.review_deadline_ms} ms (stopped in rule {err.rule}); denied whatever "
+                "failure-mode says, since no real workload needs that long", 1024)}})
     except Exception as err:  # noqa: BLE001 - a kexlint bug must become an answer, not a 500 or a timeout
         outcome.error = f"{type(err).__name__}: {err}"
         outcome.verdict = ERROR
