@@ -5,11 +5,11 @@ the real rules' facts through the webhook."""
 
 from __future__ import annotations
 
-import time
 from collections import namedtuple
 
 import pytest
 from fakeapi import recorded_pods
+from waiting import wait_until
 
 from kexlint.cluster import KINDS, connect
 from kexlint.cluster.cache import WatchCache
@@ -27,14 +27,6 @@ def pod(name, app):
     return {"metadata": {"name": name, "namespace": "default", "labels": {"app": app}},
             "spec": {"containers": [{"name": "c"}]}}
 
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def names(cache, app):

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from fakeapi import DATA, recorded_items
+from waiting import wait_until
 
 from kexlint.cluster import KINDS
 from kexlint.webhook import metrics
@@ -18,14 +19,6 @@ from kexlint.webhook import metrics
 DS, POD, DEPLOY = KINDS["DaemonSet"], KINDS["Pod"], KINDS["Deployment"]
 CACHE = {"backoff": (0.05, 0.2), "watch_seconds": (2, 3)}
 
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def node_exporter(port=9100):

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from reviews import admission_review, deployment, pod, service
 from serving import Server, make_certs, rss_bytes, start_server
+from waiting import wait_until
 
 pytest.importorskip("gunicorn")
 x509 = pytest.importorskip("cryptography.x509")
@@ -226,12 +227,7 @@ def summary(results: list[Result]) -> str:
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
+    wait_until(condition, seconds, what, interval=0.05)
 
 
 @pytest.fixture
