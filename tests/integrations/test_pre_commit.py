@@ -11,6 +11,7 @@ once (that install dominates the runtime and needs PyPI for PyYAML and jsonschem
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,12 +185,75 @@ spec:
 """
 
 
+DOCS_WITH_PINS = ("README.md", "docs/ci.md")
+PINNED_REV = re.compile(r"^\s*rev: (\S+)", re.M)
+PINNED_ACTION = re.compile(r"kexlint/kexlint@([^\s`]+)")
+
+
+def _pinned_revs() -> set[str]:
+    """Every `rev:` of a kexlint pre-commit snippet and every `uses: kexlint/kexlint@REF` in the docs."""
+    revs: set[str] = set()
+    for name in DOCS_WITH_PINS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for snippet in text.split("- repo: https://github.com/kexlint/kexlint")[1:]:
+            revs.update(PINNED_REV.findall(snippet.split("```", 1)[0]))
+        revs.update(PINNED_ACTION.findall(text))
+    return revs
+
+
+def _history() -> None:
+    """Skip, saying why, where the pins cannot be looked up: no git checkout, or a shallow one."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the pinned revs are looked up in this repository's history")
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60).stdout.strip()
+    if shallow == "true":
+        pytest.skip("a shallow clone may lack the pinned commit: run `git fetch --unshallow`")
+
+
 def test_readme_pins_rev_and_shows_how_cross_file_conflicts_are_checked() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    snippet = readme.split("- repo: https://github.com/kexlint/kexlint", 1)[1].split("```", 1)[0]
-    assert "pin a release tag or a full commit SHA" in snippet
+    assert "Pin a release tag or a full commit SHA" in readme
     assert "pre-commit run kexlint --all-files" in readme
     assert "pre-commit run kexlint --all-files" in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    # README and docs/ci.md show a pre-commit rev and an action ref each, and the same one.
+    assert len(_pinned_revs()) == 1, _pinned_revs()
+
+
+def test_the_pinned_rev_exists_and_holds_the_hook_and_the_action() -> None:
+    # A tag that was never pushed, or a branch name, fails for every user who copies the snippet:
+    # the docs pin a full commit SHA of this repository's history (or a tag it has).
+    _history()
+    env = {**os.environ, **GIT_ENV}
+    for rev in _pinned_revs():
+        commit = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=60).stdout.strip()
+        assert commit, f"{rev} (pinned in the docs) is not a commit or tag of this repository"
+        is_tag = _git("tag", "--list", rev, cwd=ROOT, env=env) == rev
+        assert is_tag or commit == rev, f"{rev} is neither a tag nor a full commit SHA"
+        ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=ROOT, env=env,
+                                  timeout=60)
+        assert ancestor.returncode == 0, f"{rev} is not in the history of HEAD"
+        hooks = _git("show", f"{commit}:.pre-commit-hooks.yaml", cwd=ROOT, env=env)
+        assert "- id: kexlint" in hooks
+        assert "using: composite" in _git("show", f"{commit}:action.yml", cwd=ROOT, env=env)
+
+
+def test_pre_commit_installs_and_runs_the_hook_at_the_pinned_rev(tmp_path: Path, env: dict[str, str]) -> None:
+    # What a user who copies the README gets: pre-commit clones the hook repository at that rev.
+    _history()
+    (rev,) = _pinned_revs()
+    clone = tmp_path / "kexlint"
+    _git("clone", "-q", "--no-checkout", str(ROOT), str(clone), cwd=tmp_path, env=env)
+    project = tmp_path / "project"
+    project.mkdir()
+    _git("init", "-q", "-b", "main", cwd=project, env=env)
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {clone}\n  rev: {rev}\n  hooks:\n  - id: kexlint\n", encoding="utf-8")
+    _stage(project, env, {"deploy/pod.yaml": HOST_NETWORK_POD})
+    done = _pre_commit(project, env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "deploy/pod.yaml:6:3: error host-network" in done.stdout
 
 
 def test_staged_files_miss_a_conflict_that_all_files_finds(project: Path, env: dict[str, str]) -> None:
