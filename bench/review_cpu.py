@@ -15,7 +15,7 @@ time.process_time over thousands of reviews:
 Metrics are in prometheus_client's multiprocess mode (as under `kexlint webhook serve`), and the log
 line goes to a file (as a log shipper reads it), so both cost what they cost when serving.
 
-    python bench/review_cpu.py [--reviews 12000] [--profile engine|handle|wsgi|app]
+    python bench/review_cpu.py [--reviews 12000] [--profile engine|handle|wsgi|flask|app]
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def sample(work: Callable[[], int]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reviews", type=int, default=12_000, help="reviews per part")
-    parser.add_argument("--profile", choices=["engine", "handle", "wsgi", "app"],
+    parser.add_argument("--profile", choices=["engine", "handle", "wsgi", "flask", "app"],
                         help="print a cProfile of one part instead of the table")
     args = parser.parse_args()
 
@@ -126,6 +126,15 @@ def main() -> int:
         for raw in raws:
             answer = flask_app(environ(raw), start_response)
             b"".join(answer)
+            if hasattr(answer, "close"):  # as a WSGI server must
+                answer.close()
+        return count
+
+    def through_flask_view() -> int:
+        # The same request through Flask's routing and view: what /validate cost before the fast path.
+        for raw in raws:
+            answer = flask_app.wsgi_app.flask_app(environ(raw), start_response)
+            b"".join(answer)
             answer.close()
         return count
 
@@ -136,7 +145,8 @@ def main() -> int:
         return count
 
     if args.profile:
-        work = {"engine": check, "handle": handle, "wsgi": through_wsgi, "app": through_app}[args.profile]
+        work = {"engine": check, "handle": handle, "wsgi": through_wsgi, "app": through_app,
+                "flask": through_flask_view}[args.profile]
         work()  # warm: lazily compiled conditions
         profile = cProfile.Profile()
         profile.runcall(lambda: [work() for _ in range(rounds)])
@@ -146,12 +156,13 @@ def main() -> int:
         print(out.getvalue())
         return 0
 
-    for work in (check, handle, through_wsgi, through_app):
+    for work in (check, handle, through_wsgi, through_flask_view, through_app):
         work()  # warm-up
     parts: list[tuple[str, Callable[[], int]]] = [
         ("JSON decode", decode), ("engine (check_object)", check), ("admission.handle", handle),
         ("JSON encode of the answer", encode), ("log line", log_line), ("metrics", record_metrics),
-        ("/validate as a WSGI call", through_wsgi), ("/validate via Flask test client", through_app)]
+        ("/validate as a WSGI call", through_wsgi), ("/validate through Flask's view", through_flask_view),
+        ("/validate via Flask test client", through_app)]
     # Round-robin, one round (the 240 reviews of the mix) of each part at a time, and the median
     # round: a burst of other work on the machine then disturbs a few rounds of every part alike,
     # instead of all of one part.
@@ -175,8 +186,11 @@ def main() -> int:
     wsgi_total = results["/validate as a WSGI call"]
     rest = wsgi_total - sum(results[n] for n in ("admission.handle", "JSON encode of the answer",
                                                  "log line", "metrics"))
-    print(f"{'Flask/Werkzeug request handling':<36} {rest * 1e6:>10.1f}")
+    print(f"{'WSGI handling (the rest)':<36} {rest * 1e6:>10.1f}")
     print(f"{'= /validate as a WSGI call':<36} {wsgi_total * 1e6:>10.1f}")
+    view = results["/validate through Flask's view"]
+    print(f"{'/validate through Flask view':<36} {view * 1e6:>10.1f}  (without the fast path: "
+          f"{(view - wsgi_total) * 1e6:+.0f})")
     app_total = results["/validate via Flask test client"]
     print(f"{'/validate via Flask test client':<36} {app_total * 1e6:>10.1f}  "
           f"(the test client's own request building: {(app_total - wsgi_total) * 1e6:.0f})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 from reviews import admission_review, pod
@@ -11,7 +12,7 @@ from reviews import admission_review, pod
 pytest.importorskip("flask")
 
 from kexlint.registry import builtin_rules  # noqa: E402
-from kexlint.webhook.app import LOGGER, create_app, set_certificate  # noqa: E402
+from kexlint.webhook.app import LOGGER, _ValidateFirst, create_app, set_certificate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +93,58 @@ def test_cli_and_webhook_commands_do_not_import_the_server_stack():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, env={"PYTHONPATH": str(root)},
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _call(wsgi, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
+    seen: list = []
+    chunks = wsgi(environ, lambda status, headers, exc_info=None: seen.extend([status, headers]))
+    body = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return seen[0], sorted(seen[1]), body
+
+
+def _bodies() -> list[tuple[bytes, str | None]]:
+    recorded = sorted((Path(__file__).parent.parent / "data" / "apiserver").glob("review-*.json"))
+    assert len(recorded) > 40
+    bodies = [(path.read_bytes(), None) for path in recorded]
+    # Refusals: malformed, over the limit with a Content-Length, and chunked (no Content-Length).
+    bodies += [(b"nope", None), (b"{}", None), (b'{"request": {"uid": "u1"}' + b" " * 5000 + b"}", None),
+               (recorded[0].read_bytes(), "chunked")]
+    return bodies
+
+
+@pytest.mark.parametrize("index", range(len(_bodies())))
+def test_the_fast_validate_path_answers_exactly_as_flasks_view(app, index):
+    # POST /validate skips Flask's request machinery (app._ValidateFirst); the Flask view it bypasses
+    # is the reference: status line, headers and body must be the same, byte for byte.
+    from werkzeug.test import EnvironBuilder
+
+    raw, encoding = _bodies()[index]
+    headers = {"Transfer-Encoding": "chunked"} if encoding else {}
+
+    def environ() -> dict:
+        env = EnvironBuilder(path="/validate", method="POST", data=raw, content_type="application/json",
+                             headers=headers).get_environ()
+        if encoding:  # what gunicorn sends for a chunked body: no length, a terminated input stream
+            env.pop("CONTENT_LENGTH", None)
+            env["wsgi.input_terminated"] = True
+        return env
+
+    assert isinstance(app.wsgi_app, _ValidateFirst)
+    fast = _call(app.wsgi_app, environ())
+    flask = _call(app.wsgi_app.flask_app, environ())
+    assert fast[0] == flask[0] and fast[1] == flask[1]
+    # Only the review's duration differs between two runs (audit annotations carry none), so the
+    # bodies must be equal as they are.
+    assert fast[2] == flask[2]
+    assert json.loads(fast[2]).get("kind") in ("AdmissionReview", None)
+
+
+def test_other_methods_and_paths_still_go_through_flask(app):
+    from werkzeug.test import EnvironBuilder
+
+    status, headers, body = _call(app.wsgi_app, EnvironBuilder(path="/validate", method="PUT").get_environ())
+    assert status.startswith("405") and json.loads(body)["code"] == 405
+    status, headers, body = _call(app.wsgi_app, EnvironBuilder(path="/validate/x", method="POST").get_environ())
+    assert status.startswith("404") and json.loads(body)["code"] == 404
