@@ -1,5 +1,6 @@
 """What people read from the text output and the rough edges around it: excerpts with a caret, the
-fix once per rule, --quiet/--no-fix, the progress line, --color, -o, FIFOs, empty JSON, wording."""
+fix once per rule, --quiet/--no-fix, the progress line, --color, -o, FIFOs, sockets and devices, empty JSON,
+wording."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -138,12 +140,17 @@ def test_output_file_that_cannot_be_written_is_one_line(tmp_path: Path, target: 
     (tmp_path / "a-directory").mkdir()
     (tmp_path / "read-only").mkdir(mode=0o555)
     if target.startswith("read-only") and os.geteuid() == 0:
-        pytest.skip("root writes into a read-only folder")
+        # Root ignores a folder's mode, but sysfs lets nobody create a file: the same EACCES.
+        if not Path("/sys/kernel").is_dir():
+            pytest.skip("root writes into a read-only folder, and there is no /sys to refuse it")
+        target = "/sys/kernel/report.txt"
     done = _kexlint("--no-config", "-o", target, "in", cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"kexlint: error: -o {target}: cannot write: ")
     assert b"Traceback" not in done.stderr
+    if "report" in target and not target.startswith("missing"):
+        assert lines[0].endswith("Permission denied")
 
 
 def test_output_file_unwritable_as_root_via_a_file_in_the_way(tmp_path: Path) -> None:
@@ -164,6 +171,23 @@ def test_fifo_is_refused_named_or_met_in_a_directory(tmp_path: Path) -> None:
     out = done.stdout.decode().splitlines()
     message = "error input refused: a FIFO, not a regular file (pipe it in with `-` instead)"
     assert f"in/pipe.yaml: {message}" in out and f"named.yaml: {message}" in out
+    assert " error host-network " in done.stdout.decode()  # the rest is still linted
+
+
+def test_sockets_and_devices_are_refused_named_or_met_in_a_directory(tmp_path: Path) -> None:
+    _pods(tmp_path / "in", 1)
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(tmp_path / "in" / "agent.yaml"))  # a socket where a manifest would be
+    try:
+        done = _kexlint("--no-config", "/dev/null", "/dev/zero", "in", cwd=tmp_path, timeout=30)
+    finally:
+        listening.close()
+    assert done.returncode == 2
+    out = done.stdout.decode().splitlines()
+    refused = "error input refused: {}, not a regular file (pipe it in with `-` instead)"
+    assert f"in/agent.yaml: {refused.format('a socket')}" in out, out
+    # /dev/zero would never end; /dev/null is refused like any other device.
+    assert f"/dev/zero: {refused.format('a device')}" in out and f"/dev/null: {refused.format('a device')}" in out
     assert " error host-network " in done.stdout.decode()  # the rest is still linted
 
 
