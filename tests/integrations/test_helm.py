@@ -176,3 +176,24 @@ def test_helm_missing_message_names_the_pipe(tmp_path: Path) -> None:
                               check=True, capture_output=True, text=True).stdout
     done = run_kexlint("--no-config", "-", stdin=rendered, cwd=tmp_path)
     assert done.returncode == 1 and " host-network " in done.stdout
+
+
+def test_a_chart_beside_plain_files_with_jobs_2_gives_the_jobs_1_output(tmp_path: Path) -> None:
+    # The rendered chart is linted in a worker like any file; its nodePort 80 conflicts with files'
+    # Services that other workers read, and the findings still name the template.
+    from kexlint.parallel import MIN_BYTES_ENV, TRACE_ENV
+
+    _chart(tmp_path)
+    for i in range(6):
+        (tmp_path / f"svc-{i}.yaml").write_text(PLAIN_SERVICE.replace("name: plain", f"name: svc-{i}"))
+    env = {**_with_helm(), MIN_BYTES_ENV: "0", TRACE_ENV: "1"}
+    args = ("--no-config", "-f", "json", "--helm-set", "hostNetwork=true", ".")
+    one = run_kexlint("--jobs", "1", *args, cwd=tmp_path, env=env)
+    two = run_kexlint("--jobs", "2", *args, cwd=tmp_path, env=env)
+    assert "pool of 2 workers" in two.stderr and "pool" not in one.stderr
+    assert one.stdout == two.stdout and one.returncode == two.returncode == 1
+    findings = json.loads(two.stdout)["findings"]
+    assert any(f["rule"] == "host-network" and f["template"]["name"] == "web/templates/deployment.yaml"
+               for f in findings)
+    conflicts = [f for f in findings if f["rule"] == "node-port-conflict"]
+    assert {f["file"] for f in conflicts} >= {"./web (helm)", "./svc-0.yaml"}, conflicts
