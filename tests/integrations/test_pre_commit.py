@@ -266,3 +266,19 @@ def test_staged_files_miss_a_conflict_that_all_files_finds(project: Path, env: d
     every = subprocess.run([sys.executable, "-m", "pre_commit", "run", "kexlint", "--all-files"], cwd=project,
                            env=env, capture_output=True, text=True, timeout=600)
     assert every.returncode == 1 and "node-port-conflict" in every.stdout, every.stdout + every.stderr
+
+
+def test_the_serial_hook_lints_its_files_with_a_pool(project: Path, env: dict[str, str]) -> None:
+    # require_serial gives all files to one process; the cores are used inside it (--jobs default),
+    # and the conflict between files that different workers read is still found.
+    from kexlint.parallel import MIN_BYTES_ENV, TRACE_ENV, default_jobs
+
+    if default_jobs() < 2:
+        pytest.skip("one core available: kexlint never starts a pool here")
+    _stage(project, env, {f"deploy/svc-{i}.yaml": NODE_PORT_SERVICE.format(name=f"svc-{i}") for i in range(8)})
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "kexlint", "--verbose"], cwd=project,
+                          env={**env, MIN_BYTES_ENV: "0", TRACE_ENV: "1"}, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "kexlint: pool of " in done.stdout, done.stdout
+    assert done.stdout.count("node-port-conflict") >= 8
