@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -40,6 +41,20 @@ SUBCOMMANDS = ("lint", "rules", "explain", "webhook", "fix", "audit")
 
 class UsageError(Exception):
     pass
+
+
+# Set by kexlint.__main__, which starts the CLI with the garbage collector off (see there).
+gc_paused = False
+
+
+def resume_gc() -> None:
+    """The collector back on, once start-up is done, ignoring what start-up allocated (gc.freeze):
+    those objects live to the end, and walking them at each full collection is pure cost."""
+    global gc_paused
+    if gc_paused:
+        gc_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 def _lint_parser() -> argparse.ArgumentParser:
@@ -194,6 +209,7 @@ def run_lint(argv: list[str]) -> int:
         raise UsageError("stdin (-) can be either a PATH or a --context, not both")
     out = open_output(args.output) if args.output else sys.stdout
     stdin = sys.stdin.buffer if STDIN in args.paths or STDIN in args.context else None
+    resume_gc()  # before any input is read: a large one may well make garbage cycles
     linter.result.problems.extend(use_context(linter.run, engine, args, stdin, linter.max_bytes))
     try:
         progress = Progress(sys.stderr, linter.result)
@@ -285,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     command = run_lint
     if argv and argv[0] in COMMANDS:
         command = COMMANDS[argv.pop(0)]
+    if command is not run_lint:
+        resume_gc()  # the webhook and the other commands run with the collector from the start
     try:
         if os.environ.get(PARSER_ENV):
             select_parser(selected_parser())
