@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 
@@ -38,6 +37,10 @@ from yaml.events import (
 
 from .errors import InputError
 from .scalars import COLLECTION_TAGS, MERGE, RESOLVERS, STRING_TAGS, scalar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
@@ -66,7 +69,7 @@ class DuplicateKey:
 # mapping (children: dict key → entry) or sequence (children: list of entries). A tree rather than a
 # dict keyed by pointer because pointers cost memory in proportion to their depth, which on a deep
 # and wide document (1000 levels × 200k items) means gigabytes.
-PositionTree = Any
+PositionTree = Any if TYPE_CHECKING else object  # at run time typing stays unimported
 Locations = tuple[PositionTree, dict[Pointer, Position]]
 
 _COLUMN_BITS = 32
