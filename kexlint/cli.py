@@ -35,7 +35,7 @@ from .sources import HelmOptions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
-    from typing import TextIO
+    from typing import Any, TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 COLOR_CHOICES = ("auto", "always", "never")
@@ -60,11 +60,36 @@ def resume_gc() -> None:
         gc.enable()
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, asking the terminal's width only when help is printed. add_argument
+    builds a formatter just to check each metavar, and HelpFormatter's own __init__ imports shutil
+    for the width: ~4 ms of a one-file lint (python -c 'import yaml, shutil' against 'import yaml')."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None, **kwargs: Any) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 1 << 16 if width is None else width, **kwargs)
+        if width is None:
+            self._wanted_position = max_help_position
+            del self._width, self._max_help_position  # computed by __getattr__ when first read
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("_width", "_max_help_position") or "_wanted_position" not in self.__dict__:
+            raise AttributeError(name)
+        import shutil
+
+        # As HelpFormatter.__init__ computes them with width=None.
+        width = shutil.get_terminal_size().columns - 2
+        self._width = width
+        self._max_help_position = min(self._wanted_position, max(width - 20, self._indent_increment * 2))
+        return self.__dict__[name]
+
+
 def _lint_parser() -> argparse.ArgumentParser:
     from .reporters import FORMATS
 
     parser = argparse.ArgumentParser(
         prog="kexlint",
+        formatter_class=_HelpFormatter,
         description="Lint Kubernetes manifests for risky or broken pod exposure: hostNetwork, hostPort, "
                     "NodePort, LoadBalancer, Ingress. Other commands: kexlint audit | rules | explain RULE | "
                     "fix FILE | webhook …",
