@@ -6,7 +6,6 @@ import argparse
 import gc
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -30,6 +29,7 @@ from .loader import MAX_FILE_BYTES, PARSER_ENV, PARSERS, selected_parser, use_pa
 from .parallel import lint_items
 from .paths import PathFilter
 from .progress import Progress
+from .records import replace
 from .registry import RuleFileError, builtin_rules, rules_by_id
 from .sources import HelmOptions
 

@@ -6,7 +6,6 @@ import fnmatch
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from . import validated
 from .checks import Settings
 from .findings import LEVELS, ObjectRef
 from .loader import InputError, decode, read_documents
+from .records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings

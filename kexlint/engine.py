@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
 from types import ModuleType
 
 from .checks import Conflict, Fact, Hit, Place
@@ -27,6 +26,7 @@ from .model import (
     object_ref,
     targets,
 )
+from .records import dataclass, field, replace
 from .registry import Rule, has_path
 
 TYPE_CHECKING = False

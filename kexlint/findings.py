@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 from .engine import Engine, RuleCrash, objects_of
 from .findings import Finding, InputProblem, ObjectRef
 from .loader import MAX_FILE_BYTES, Document, InputError, decode, looks_like_json, read_documents
 from .paths import PathFilter
+from .records import dataclass, field
 from .sources import (
     HelmOptions,
     Rendered,

@@ -15,9 +15,10 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import yaml
+
+from .records import dataclass, field
 
 try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
     from yaml.cyaml import CParser as _Parser

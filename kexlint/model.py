@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cache
 
 import yaml
 
 from .findings import ObjectRef
 from .loader import Document, Pointer
+from .records import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings

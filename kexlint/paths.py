@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from .records import dataclass, field
 
 TYPE_CHECKING = False
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass
 
 from ..model import Target
+from ..records import dataclass
 from . import Conflict, Fact, Hit, Place, Settings, is_int
 from .routing import listeners, more, namespace_of, spec_of, text
 

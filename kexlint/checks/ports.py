@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..loader import Pointer
 from ..model import CONTAINER_LISTS
+from ..records import dataclass
 from . import is_int
 
 TYPE_CHECKING = False

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..loader import Pointer
+from ..records import dataclass
 from . import is_int
 
 TYPE_CHECKING = False

@@ -5,10 +5,10 @@ from __future__ import annotations
 import bisect
 import os
 from collections import Counter
-from dataclasses import dataclass
 
 from ..findings import Finding
 from ..lint import LintResult
+from ..records import dataclass
 from ..registry import Rule
 
 TYPE_CHECKING = False
