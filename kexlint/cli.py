@@ -6,7 +6,6 @@ import argparse
 import gc
 import os
 import sys
-from pathlib import Path
 
 from . import __version__
 from .config import (
@@ -35,6 +34,7 @@ from .sources import HelmOptions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from pathlib import Path
     from typing import Any, TextIO
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -157,13 +157,15 @@ def add_gateway_api_version_argument(parser: argparse.ArgumentParser) -> None:
 def resolve_config(args: argparse.Namespace) -> Config:
     """The config file, then command-line overrides on top."""
     known = set(rules_by_id())
-    path = None
+    path: Path | str | None = None
     if args.config:
+        from pathlib import Path  # as the path is shown in messages (`./a//b` as `a/b`)
+
         path = Path(args.config)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
     elif not args.no_config:
-        path = find_config(Path.cwd())
+        path = find_config(os.getcwd())
     config = load_config(path, known)
     settings = config.settings
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 
@@ -171,7 +172,7 @@ class CustomKind:
 
 def pod_templates_file() -> str:
     from .registry import rules_folder  # registry imports model: import late
-    return str(rules_folder() / "data" / "pod-templates.yaml")
+    return os.path.join(rules_folder(), "data", "pod-templates.yaml")
 
 
 @cache

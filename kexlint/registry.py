@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Iterator
 from functools import cache, cached_property
-from pathlib import Path
 from types import ModuleType
 
 import yaml
@@ -137,7 +137,8 @@ def _check_module(name: str) -> ModuleType:
 
 
 def _meta_schema_text() -> str:
-    return (Path(__file__).parent / "schemas" / "rule.schema.json").read_text("utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "rule.schema.json"), encoding="utf-8") as handle:
+        return handle.read()
 
 
 @cache
@@ -168,7 +169,7 @@ def validate_rule_data(data: Any, path: str) -> None:
 def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
     if not schema_checked:
         validate_rule_data(data, path)
-    name = Path(path).stem
+    name = os.path.splitext(os.path.basename(path))[0]  # Path(path).stem
     if data["id"] != name:
         raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "check" in data:
@@ -192,22 +193,24 @@ def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
     )
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: str | os.PathLike[str]) -> Rule:
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle.read())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise RuleFileError(f"{path}: cannot read rule file: {err}") from None
     return parse_rule(data, str(path))
 
 
-def rules_folder() -> Path:
+def rules_folder() -> str:
     """The shipped rules: `kexlint/rules/` in an installed wheel (setuptools maps the top-level
     `rules/` there), the top-level `rules/` in a source tree or an editable install. Plain paths
-    rather than importlib.resources, which costs import time on every run."""
-    installed = Path(__file__).resolve().parent / "rules"
-    if installed.is_dir():
+    rather than importlib.resources or pathlib, which cost import time on every run."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    installed = os.path.join(here, "rules")
+    if os.path.isdir(installed):
         return installed
-    return Path(__file__).resolve().parent.parent / "rules"
+    return os.path.join(os.path.dirname(here), "rules")
 
 
 @cache
@@ -218,7 +221,11 @@ def builtin_rules() -> tuple[Rule, ...]:
     before (see kexlint.validated); the cheap checks (id, check module, message) run every time.
     """
     folder = rules_folder()
-    texts = {entry.name: entry.read_text("utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+    texts = {}
+    for name in os.listdir(folder):
+        if name.endswith(".yaml"):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                texts[name] = handle.read()
     key = "rules-" + validated.digest(_meta_schema_text(), *(f"{n}\0{t}" for n, t in sorted(texts.items())))
     checked = validated.known(key)
     datas = _cached_rule_data(key) if checked else None
