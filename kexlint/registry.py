@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from collections.abc import Iterator
 from functools import cache, cached_property
@@ -99,6 +98,8 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # sent as a JSON integer (8.08e3 is hostPort 8080 to the apiserver)
     if isinstance(value, (dict, list)):
+        import json  # rarely: json costs ~3 ms of start-up to import
+
         return json.dumps(value)[:80]
     return str(value)
 
@@ -143,6 +144,8 @@ def _meta_schema_text() -> str:
 
 @cache
 def _meta_validator() -> Any:
+    import json
+
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(_meta_schema_text()))
@@ -246,27 +249,18 @@ def builtin_rules() -> tuple[Rule, ...]:
 
 
 def _data_name(key: str) -> str:
-    return f"{key}-yaml{yaml.__version__}.json"
+    return f"{key}-yaml{yaml.__version__}"
 
 
 def _cached_rule_data(key: str) -> dict[str, Any] | None:
     """The rule files' data as parsed the last time these exact texts were validated: PyYAML's
-    constructors took 40-70 ms of a one-file lint for 26 small files, json.loads takes about 1."""
-    text = validated.read(_data_name(key))
-    if text is None:
-        return None
-    try:
-        datas = json.loads(text)
-    except ValueError:
-        return None
+    constructors took 40-70 ms of a one-file lint for 26 small files, reading it back 0.1."""
+    datas = validated.read_data(_data_name(key))
     return datas if isinstance(datas, dict) else None
 
 
 def _cache_rule_data(key: str, datas: dict[str, Any]) -> None:
-    text = json.dumps(datas)
-    # Only data JSON gives back as it was (no integer keys, no dates): else parse YAML every time.
-    if repr(json.loads(text)) == repr(datas):
-        validated.write(_data_name(key), text)
+    validated.write_data(_data_name(key), datas)
 
 
 _RuleLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -7,7 +7,9 @@ validates again. Without a writable cache directory everything is simply validat
 
 from __future__ import annotations
 
+import marshal
 import os
+import sys
 
 try:
     # The built-in module: hashlib's OpenSSL binding takes ~3 ms to load, more than the hashing.
@@ -70,5 +72,43 @@ def write(name: str, text: str) -> None:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temporary, os.path.join(folder, name))  # whole or not at all, for a concurrent reader
+    except OSError:
+        pass
+
+
+def _data_file(name: str) -> str:
+    # marshal's format may change between Python versions: each keeps its own.
+    return os.path.join(_folder(), f"{name}-py{sys.version_info[0]}.{sys.version_info[1]}.marshal")
+
+
+def read_data(name: str) -> object | None:
+    """Data kept by write_data(), or None. marshal rather than JSON: the json package costs ~3 ms
+    of start-up to import, and gives back neither integer keys nor tuples, nor tells them apart."""
+    if os.environ.get("KEXLINT_NO_CACHE"):
+        return None
+    try:
+        with open(_data_file(name), "rb") as handle:
+            return marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):  # missing, or truncated or damaged
+        return None
+
+
+def write_data(name: str, data: object) -> None:
+    """Data of plain types (dict, list, str, int, float, bool, None...), which read_data() gives
+    back equal and of the same types; anything else (a date from YAML) is simply not kept."""
+    try:
+        blob = marshal.dumps(data)
+    except ValueError:
+        return
+    if os.environ.get("KEXLINT_NO_CACHE"):
+        return
+    try:
+        folder = _folder()
+        os.makedirs(folder, exist_ok=True)
+        target = _data_file(name)
+        temporary = f"{target}.{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            handle.write(blob)
+        os.replace(temporary, target)  # whole or not at all, for a concurrent reader
     except OSError:
         pass
