@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 from functools import cache
@@ -141,6 +140,8 @@ def _schema_text() -> str:
 
 @cache
 def _schema_validator() -> Any:
+    import json
+
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(_schema_text()))
@@ -198,6 +199,8 @@ def load_config(path: str | os.PathLike[str] | None, known_rules: set[str]) -> C
 
 def _allowed(schema: dict[str, Any]) -> list[str]:
     """What a schema accepts, in words: enum values, and `a mapping (keys …)` for an object branch."""
+    import json
+
     words: list[str] = []
     for branch in schema.get("oneOf") or schema.get("anyOf") or [schema]:
         if "enum" in branch:
@@ -211,6 +214,8 @@ def _allowed(schema: dict[str, Any]) -> list[str]:
 
 def _schema_message(error: Any) -> str:
     """jsonschema's message, except where it does not say what would do: enums and oneOf."""
+    import json
+
     if error.validator in ("enum", "oneOf", "anyOf"):
         allowed = _allowed(error.schema)
         if allowed:
@@ -221,6 +226,8 @@ def _schema_message(error: Any) -> str:
 
 
 def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
+    import json  # here, not at the top: a lint without a config file need not import it (~3 ms)
+
     # The same config text is validated once (kexlint.validated), not on every pre-commit run.
     key = "config-" + validated.digest(_schema_text(), json.dumps(data, sort_keys=True, default=str))
     if not validated.known(key):

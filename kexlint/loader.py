@@ -11,7 +11,6 @@ again with recording switched on.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -606,6 +605,8 @@ def json_documents(text: str, source: str) -> Iterator[Document | InputError]:
     """Every value of a JSON stream (`{...}\n{...}` or `{...}{...}`), each its own document, as
     kubectl's decoder reads one value after another; an error ends the stream, since a JSON value
     has no separator to resume at."""
+    import json  # here: JSON input is rare, and json costs ~3 ms of start-up to import
+
     position = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
     index = 0
     line, counted = 1, 0  # lines counted as the stream goes: a count from the start would be quadratic

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from functools import cache
 
@@ -11,10 +10,13 @@ from . import Hit, Settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    import ipaddress
     from typing import Any
 
 
 def _allowed(ip: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    import ipaddress  # here: the module costs ~1.5 ms of start-up to import, and few objects need it
+
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
@@ -24,6 +26,8 @@ def _allowed(ip: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 
 @cache
 def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    import ipaddress  # here: the module costs ~1.5 ms of start-up to import, and few objects need it
+
     networks = []
     for cidr in cidrs:
         try:
