@@ -88,7 +88,8 @@ def read_data(name: str) -> object | None:
         return None
     try:
         with open(_data_file(name), "rb") as handle:
-            return marshal.load(handle)
+            blob = handle.read()  # whole: marshal.load() on the file reads it in tiny pieces, 30x slower
+        return marshal.loads(blob)
     except (OSError, EOFError, ValueError, TypeError):  # missing, or truncated or damaged
         return None
 
