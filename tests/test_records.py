@@ -45,7 +45,7 @@ def twin(cls: type) -> type:
             body[spec.name] = dataclasses.field(repr=False)
     for name, value in cls.__dict__.items():
         code = getattr(getattr(value, "__wrapped__", value), "__code__", None)
-        if code is not None and code.co_filename != "<string>":
+        if code is not None and code.co_filename not in ("<string>", records.__file__):
             body[name] = value  # the class's own methods, which neither generator replaces
     return dataclasses.dataclass(frozen=is_frozen(cls))(type(cls.__name__, (), body))
 
