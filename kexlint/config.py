@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
-from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
-from typing import Any
 
 from . import validated
 from .checks import Settings
 from .findings import LEVELS, ObjectRef
 from .loader import InputError, decode, read_documents
+from .records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 CONFIG_NAMES = (".kexlint.yaml", ".kexlint.yml")
 # The newest stable Kubernetes release, the default target: 1.37, released August 2026. Change it
@@ -133,32 +134,39 @@ def parse_gateway_api_version(text: str) -> tuple[int, int]:
 
 
 def _schema_text() -> str:
-    return (Path(__file__).parent / "schemas" / "config.schema.json").read_text("utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json"), encoding="utf-8") as handle:
+        return handle.read()
 
 
 @cache
 def _schema_validator() -> Any:
+    import json
+
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(_schema_text()))
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest `.kexlint.yaml` in start or one of its parents."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
+def find_config(start: str | os.PathLike[str]) -> str | None:
+    """The nearest `.kexlint.yaml` in start or one of its parents. With os.path, as the path is
+    looked for on every run and pathlib costs ~4 ms of start-up to import."""
+    folder = os.path.realpath(start)  # Path.resolve()
+    while True:
         for name in CONFIG_NAMES:
-            candidate = folder / name
-            if candidate.is_file():
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
                 return candidate
-    return None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 # A config is a few hundred bytes; anything near this is not one.
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def load_config(path: Path | None, known_rules: set[str]) -> Config:
+def load_config(path: str | os.PathLike[str] | None, known_rules: set[str]) -> Config:
     """Read with the manifests' loader and its limits (depth, aliases, size), so a hostile config
     (an alias bomb) fails in milliseconds with one line instead of being expanded first."""
     if path is None:
@@ -191,6 +199,8 @@ def load_config(path: Path | None, known_rules: set[str]) -> Config:
 
 def _allowed(schema: dict[str, Any]) -> list[str]:
     """What a schema accepts, in words: enum values, and `a mapping (keys …)` for an object branch."""
+    import json
+
     words: list[str] = []
     for branch in schema.get("oneOf") or schema.get("anyOf") or [schema]:
         if "enum" in branch:
@@ -204,6 +214,8 @@ def _allowed(schema: dict[str, Any]) -> list[str]:
 
 def _schema_message(error: Any) -> str:
     """jsonschema's message, except where it does not say what would do: enums and oneOf."""
+    import json
+
     if error.validator in ("enum", "oneOf", "anyOf"):
         allowed = _allowed(error.schema)
         if allowed:
@@ -214,6 +226,8 @@ def _schema_message(error: Any) -> str:
 
 
 def parse_config(data: Any, source: str, known_rules: set[str]) -> Config:
+    import json  # here, not at the top: a lint without a config file need not import it (~3 ms)
+
     # The same config text is validated once (kexlint.validated), not on every pre-commit run.
     key = "config-" + validated.digest(_schema_text(), json.dumps(data, sort_keys=True, default=str))
     if not validated.known(key):

@@ -11,14 +11,13 @@ again with recording switched on.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
+
+from .records import dataclass, field
 
 try:  # libyaml's C parser; the pure-Python one is a slow but correct fallback
     from yaml.cyaml import CParser as _Parser
@@ -38,6 +37,10 @@ from yaml.events import (
 
 from .errors import InputError
 from .scalars import COLLECTION_TAGS, MERGE, RESOLVERS, STRING_TAGS, scalar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 Pointer = tuple  # path of str keys and int indexes from the document root
 Position = tuple[int, int]  # 1-based line and column
@@ -66,7 +69,7 @@ class DuplicateKey:
 # mapping (children: dict key → entry) or sequence (children: list of entries). A tree rather than a
 # dict keyed by pointer because pointers cost memory in proportion to their depth, which on a deep
 # and wide document (1000 levels × 200k items) means gigabytes.
-PositionTree = Any
+PositionTree = Any if TYPE_CHECKING else object  # at run time typing stays unimported
 Locations = tuple[PositionTree, dict[Pointer, Position]]
 
 _COLUMN_BITS = 32
@@ -602,6 +605,8 @@ def json_documents(text: str, source: str) -> Iterator[Document | InputError]:
     """Every value of a JSON stream (`{...}\n{...}` or `{...}{...}`), each its own document, as
     kubectl's decoder reads one value after another; an error ends the stream, since a JSON value
     has no separator to resume at."""
+    import json  # here: JSON input is rare, and json costs ~3 ms of start-up to import
+
     position = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
     index = 0
     line, counted = 1, 0  # lines counted as the stream goes: a count from the start would be quadratic

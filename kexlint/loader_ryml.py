@@ -31,7 +31,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import ryml
 
@@ -45,6 +44,10 @@ from .loader import (
     libyaml_documents,
 )
 from .scalars import MAX_INT_BITS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 # Anything here sends the whole source to libyaml: a BOM, directives (`%YAML`) and `...` lines change
 # where documents start and end, which the split at `---` lines would not see.

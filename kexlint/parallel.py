@@ -16,10 +16,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO
 
 from .engine import Engine, Facts
 from .lint import STDIN, Linter, LintResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any, BinaryIO
 
 # Below this many bytes of files a pool costs more than it saves (forking, then merging and
 # locating in the parent). bench/crossover.py, whole CLI wall time on 2 cores shared with other work

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from .records import dataclass, field
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import pathspec

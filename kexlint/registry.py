@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import importlib
-import json
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cache, cached_property
-from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import yaml
 
 from . import validated
 from .checks import Hit
 from .model import Target
+from .records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 
 class RuleFileError(Exception):
@@ -96,6 +98,8 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # sent as a JSON integer (8.08e3 is hostPort 8080 to the apiserver)
     if isinstance(value, (dict, list)):
+        import json  # rarely: json costs ~3 ms of start-up to import
+
         return json.dumps(value)[:80]
     return str(value)
 
@@ -134,11 +138,14 @@ def _check_module(name: str) -> ModuleType:
 
 
 def _meta_schema_text() -> str:
-    return (Path(__file__).parent / "schemas" / "rule.schema.json").read_text("utf-8")
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "rule.schema.json"), encoding="utf-8") as handle:
+        return handle.read()
 
 
 @cache
 def _meta_validator() -> Any:
+    import json
+
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(_meta_schema_text()))
@@ -165,7 +172,7 @@ def validate_rule_data(data: Any, path: str) -> None:
 def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
     if not schema_checked:
         validate_rule_data(data, path)
-    name = Path(path).stem
+    name = os.path.splitext(os.path.basename(path))[0]  # Path(path).stem
     if data["id"] != name:
         raise RuleFileError(f"{path}: id: {data['id']!r} must equal the file name {name!r}")
     if "check" in data:
@@ -189,22 +196,24 @@ def parse_rule(data: Any, path: str, schema_checked: bool = False) -> Rule:
     )
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: str | os.PathLike[str]) -> Rule:
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle.read())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise RuleFileError(f"{path}: cannot read rule file: {err}") from None
     return parse_rule(data, str(path))
 
 
-def rules_folder() -> Path:
+def rules_folder() -> str:
     """The shipped rules: `kexlint/rules/` in an installed wheel (setuptools maps the top-level
     `rules/` there), the top-level `rules/` in a source tree or an editable install. Plain paths
-    rather than importlib.resources, which costs import time on every run."""
-    installed = Path(__file__).resolve().parent / "rules"
-    if installed.is_dir():
+    rather than importlib.resources or pathlib, which cost import time on every run."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    installed = os.path.join(here, "rules")
+    if os.path.isdir(installed):
         return installed
-    return Path(__file__).resolve().parent.parent / "rules"
+    return os.path.join(os.path.dirname(here), "rules")
 
 
 @cache
@@ -215,7 +224,11 @@ def builtin_rules() -> tuple[Rule, ...]:
     before (see kexlint.validated); the cheap checks (id, check module, message) run every time.
     """
     folder = rules_folder()
-    texts = {entry.name: entry.read_text("utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+    texts = {}
+    for name in os.listdir(folder):
+        if name.endswith(".yaml"):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                texts[name] = handle.read()
     key = "rules-" + validated.digest(_meta_schema_text(), *(f"{n}\0{t}" for n, t in sorted(texts.items())))
     checked = validated.known(key)
     datas = _cached_rule_data(key) if checked else None
@@ -236,27 +249,18 @@ def builtin_rules() -> tuple[Rule, ...]:
 
 
 def _data_name(key: str) -> str:
-    return f"{key}-yaml{yaml.__version__}.json"
+    return f"{key}-yaml{yaml.__version__}"
 
 
 def _cached_rule_data(key: str) -> dict[str, Any] | None:
     """The rule files' data as parsed the last time these exact texts were validated: PyYAML's
-    constructors took 40-70 ms of a one-file lint for 26 small files, json.loads takes about 1."""
-    text = validated.read(_data_name(key))
-    if text is None:
-        return None
-    try:
-        datas = json.loads(text)
-    except ValueError:
-        return None
+    constructors took 40-70 ms of a one-file lint for 26 small files, reading it back 0.1."""
+    datas = validated.read_data(_data_name(key))
     return datas if isinstance(datas, dict) else None
 
 
 def _cache_rule_data(key: str, datas: dict[str, Any]) -> None:
-    text = json.dumps(datas)
-    # Only data JSON gives back as it was (no integer keys, no dates): else parse YAML every time.
-    if repr(json.loads(text)) == repr(datas):
-        validated.write(_data_name(key), text)
+    validated.write_data(_data_name(key), datas)
 
 
 _RuleLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -4,7 +4,6 @@ with only JSON-like tags accepted."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from yaml.constructor import SafeConstructor
 from yaml.events import ScalarEvent
@@ -12,6 +11,10 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from .errors import InputError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 # Kubernetes integers are int64; far bigger ones are refused so that no later str() of them hits
 # Python's 4300-digit conversion limit (0x… literals are not subject to it when parsed).

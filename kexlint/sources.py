@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from .loader import InputError
+from .records import dataclass
 
 # The names kustomize itself accepts, in its order of preference.
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

@@ -15,12 +15,15 @@ at a line). Everything else is located at once, as before.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from .loader import Document, InputError, _yaml_locator, decode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
+
 # (source file, first line of the document, length of its text, pointer of the field)
-Spot = tuple[str, int, int, tuple[Any, ...]]
+Spot = tuple[str, int, int, tuple["Any", ...]]  # quoted: typing stays unimported at run time
 Position = tuple[int, int]
 
 # libyaml counts \r, NEL, LS and PS as line breaks too; a BOM after `---` is dropped before parsing.

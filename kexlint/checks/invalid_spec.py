@@ -6,14 +6,16 @@ and the JSON decoding of typed fields: a quoted number or boolean is a type erro
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from ..model import Target, pod_specs
 from . import Hit, Settings, is_int
 from .ports import PROTOCOLS, container_ports
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
@@ -24,6 +26,8 @@ def _is_cidr(value: str) -> bool:
     """As the apiserver's IsValidCIDR (netutils.ParseCIDRSloppy): an address and a prefix length,
     host bits allowed, IPv4 octets with leading zeros allowed (Python refuses those, Go's sloppy
     parser does not)."""
+    import ipaddress  # here: the module costs ~1.5 ms of start-up to import, and few objects need it
+
     address, slash, prefix = value.partition("/")
     if not slash or not prefix.isdigit():
         return False

@@ -14,13 +14,13 @@ Deployment, so skipping it here is what keeps 50,000 controller Pods from costin
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..engine import Engine
 from ..findings import Finding
 from ..model import K8sObject, object_ref
+from ..records import replace
 from .cache import WatchCache
 from .client import CONTEXT_KINDS, KINDS, Cluster, Kind
 from .prune import prune
@@ -144,7 +144,7 @@ class LiveState:
     def _leveled(self, finding: Finding) -> Finding:
         # The other object was there first: by default a warning, as the platform team configures.
         if any(WHERE in related for related in finding.related):
-            return dataclasses.replace(finding, level=self.conflict_level)
+            return replace(finding, level=self.conflict_level)
         return finding
 
 

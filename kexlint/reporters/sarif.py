@@ -12,13 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import PurePath
-from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Finding
 from ..registry import Rule
 from . import DOCS_URL, Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
+    from typing import Any
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}

@@ -16,7 +16,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kexlint.checks import is_int
@@ -26,6 +26,7 @@ from kexlint.engine import deadline as review_deadline
 from kexlint.findings import LEVEL_RANK, Finding, ObjectRef
 from kexlint.loader import InputError
 from kexlint.model import BUILTIN_KIND_GROUPS, K8sObject, custom_kinds, object_ref, scalar_text
+from kexlint.records import replace
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
