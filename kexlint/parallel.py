@@ -13,16 +13,19 @@ threads) does not arise. Where fork is missing (Windows) the files are linted in
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from .engine import Engine, Facts
-from .lint import STDIN, Linter, LintResult
+from .lint import STDIN, Linter, LintResult, relocate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
     from typing import Any, BinaryIO
+
+    from .spots import Position, Spot
 
 # Below this many bytes of files a pool costs more than it saves (forking, then merging and
 # locating in the parent). bench/crossover.py, whole CLI wall time on 2 cores shared with other work
@@ -69,12 +72,32 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _lint_file(path: str) -> tuple[LintResult, Facts]:
+# Files per task: contiguous runs of about equal bytes, many per worker, so that no worker idles
+# long at the end while another finishes a big chunk (medium: 1,000 files from 2 KB to 90 KB).
+BATCHES_PER_WORKER = 16
+# Below this many documents to locate for the conclusions, the parent locates them itself: sending
+# them to the pool costs a round trip, and a few documents take less.
+POOL_LOCATE_MIN_DOCUMENTS = 64
+
+
+def _start_worker() -> None:
+    gc.enable()
+
+
+def _lint_batch(paths: list[str]) -> tuple[LintResult, Facts]:
+    """One Linter over a run of files: its result and facts are what merging the files' one by one
+    would give (every field is a list extended or a dict updated in order), in one message."""
     assert _WORKER is not None
     engine, options = _WORKER
     linter = Linter(engine, **options)
-    linter.lint_path(path)
+    for path in paths:
+        linter.lint_path(path)
     return linter.result, linter.run.facts
+
+
+def _locate_batch(spots: dict[str, Spot]) -> dict[str, Position]:
+    assert _WORKER is not None
+    return relocate(spots, _WORKER[1]["max_bytes"])
 
 
 def _merge(into: Linter, result: LintResult, facts: Facts) -> None:
@@ -91,10 +114,77 @@ def _merge(into: Linter, result: LintResult, facts: Facts) -> None:
     into.run.merge_facts(facts)
 
 
+def batches(items: list[Any], workers: int) -> list[tuple[int, list[str]]]:
+    """The files the workers lint, in order, cut into runs of about equal bytes: (index in items of
+    the run's first file, its files). A run never spans an item linted in the parent (stdin, a
+    render), so that merging the runs keeps the order of `items`."""
+    sizes = [_size(item) if isinstance(item, str) and not in_parent(item) else None for item in items]
+    target = max(1, sum(size for size in sizes if size is not None) // (workers * BATCHES_PER_WORKER))
+    runs: list[tuple[int, list[str]]] = []
+    run: list[str] = []
+    run_bytes = 0
+    for index, (item, size) in enumerate(zip(items, sizes, strict=True)):
+        if size is None:
+            if run:
+                runs.append((index - len(run), run))
+                run, run_bytes = [], 0
+            continue
+        run.append(item)
+        run_bytes += size
+        if run_bytes >= target:
+            runs.append((index + 1 - len(run), run))
+            run, run_bytes = [], 0
+    if run:
+        runs.append((len(items) - len(run), run))
+    return runs
+
+
+class _PoolLocator:
+    """Run.locator for a linter whose files the pool read: the documents the conclusions show are
+    parsed again in the workers, in parallel, instead of in the parent alone after everything else."""
+
+    def __init__(self, pool: Any, workers: int, max_bytes: int) -> None:
+        self.pool = pool
+        self.workers = workers
+        self.max_bytes = max_bytes
+
+    def __call__(self, spots: Mapping[str, Spot]) -> dict[str, Position]:
+        by_source: dict[str, dict[str, Spot]] = {}
+        for key, spot in spots.items():
+            by_source.setdefault(spot[0], {})[key] = spot
+        documents = {source: len({(spot[1], spot[2]) for spot in wanted.values()})
+                     for source, wanted in by_source.items()}
+        total = sum(documents.values())
+        if total < POOL_LOCATE_MIN_DOCUMENTS:
+            return relocate(spots, self.max_bytes)
+        # A file is read and decoded once: its spots stay in one task.
+        per_task = max(1, total // (self.workers * 4))
+        tasks: list[dict[str, Spot]] = []
+        task: dict[str, Spot] = {}
+        count = 0
+        for source, wanted in by_source.items():
+            task.update(wanted)
+            count += documents[source]
+            if count >= per_task:
+                tasks.append(task)
+                task, count = {}, 0
+        if task:
+            tasks.append(task)
+        if os.environ.get(TRACE_ENV):
+            print(f"kexlint: {total} documents located in the pool", file=sys.stderr)
+        found: dict[str, Position] = {}
+        for positions in self.pool.imap_unordered(_locate_batch, tasks):
+            found.update(positions)
+        return found
+
+
 def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: BinaryIO | None,
                stdin_name: str, tick: Callable[[], None] = lambda: None) -> None:
     """Lint expand_paths' items (paths, InputProblems, Skipped) into linter, with up to `jobs`
-    workers (None: default_jobs()); tick() after each item, for the progress line."""
+    workers (None: default_jobs()); tick() after each item, for the progress line.
+
+    With a pool, the pool stays up until linter.finish(), which locates the conclusions' fields in
+    it; the linter's close() ends it (finish() does too)."""
     items = list(items)
     files = [item for item in items if isinstance(item, str) and not in_parent(item)]
     workers = min(jobs or default_jobs(), len(files))
@@ -111,16 +201,40 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
         print(f"kexlint: pool of {workers} workers", file=sys.stderr)
     import multiprocessing
 
+    runs = batches(items, workers)
+    starts = {start for start, _ in runs}
     context = multiprocessing.get_context("fork")
-    try:
-        with context.Pool(workers) as pool:
-            # imap keeps the order of the files; chunks amortise the round trips.
-            results = pool.imap(_lint_file, files, chunksize=max(1, len(files) // (workers * 4)))
-            for item in items:
-                if isinstance(item, str) and not in_parent(item):
-                    _merge(linter, *next(results))
-                else:
-                    linter.add(item, stdin, stdin_name)
-                tick()
-    finally:
+    # As the gc module's docs advise for fork without exec: the engine and everything made so far
+    # frozen, so the workers' collections never write to (and copy) the pages they share with the
+    # parent, and the workers collect again (_start_worker). The parent only merges what comes back:
+    # with collections on, unpickling 5 MB of facts cost it 0.3 s of CPU instead of 0.1, the full
+    # collections scanning all the facts received so far each time.
+    collecting = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    pool = context.Pool(workers, initializer=_start_worker)
+
+    def close() -> None:
+        global _WORKER
+        pool.terminate()
         _WORKER = None
+
+    try:
+        # imap keeps the order of the runs, and so of the files.
+        results = pool.imap(_lint_batch, [run for _, run in runs])
+        for index, item in enumerate(items):
+            if isinstance(item, str) and not in_parent(item):
+                if index in starts:
+                    _merge(linter, *next(results))
+            else:
+                linter.add(item, stdin, stdin_name)
+            tick()
+    except BaseException:
+        close()
+        raise
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+    linter.run.locator = _PoolLocator(pool, workers, linter.max_bytes)
+    linter.closing.append(close)
