@@ -1,9 +1,11 @@
-"""`--jobs N`: lint files in worker processes, conclude the cross-object rules in the parent.
+"""`--jobs N`: lint files in N processes (the parent and N-1 workers), conclude in the parent.
 
-Workers get paths (never contents), lint them with a fresh Run and send back their LintResult and
-Facts; the parent merges both in the order the files were named, so the sorted output is the one
-`--jobs 1` gives. stdin and rendered sources (kustomize directories) stay in the parent: stdin can
-be read only once, and a render is one stream anyway.
+The files are cut into runs of about equal bytes. Workers get runs of paths (never contents), lint
+each with a fresh Linter and send back its LintResult and Facts; the parent lints a run itself
+whenever the result it needs next is not ready, and merges all of them in the order the files were
+named, so the sorted output is the one `--jobs 1` gives. stdin and rendered sources (kustomize
+directories) stay in the parent: stdin can be read only once, and a render is one stream anyway.
+The pool stays up until the conclusions' fields are located (spots.py), in it too.
 
 The pool uses the "fork" context: the Engine (rules loaded, schemas compiled) is inherited rather
 than pickled or rebuilt in every worker, which is most of the start-up cost that decides whether a
@@ -16,7 +18,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from .engine import Engine, Facts
 from .lint import STDIN, Linter, LintResult, relocate
@@ -34,12 +36,13 @@ if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are s
 # measurement broke even near 250 KB. 1 MiB: where a loaded machine starts to break even, so a
 # pre-commit run on a few files never waits for a pool; above it the pool's loss is small either way.
 POOL_MIN_BYTES = 1024 * 1024
-# Set to print "kexlint: pool of N workers" on stderr when a pool starts (tests, diagnosis).
+# Set to print "kexlint: pool of N workers" on stderr when a pool starts (N: the processes that lint,
+# the parent included), and how many documents it locates (tests, diagnosis).
 TRACE_ENV = "KEXLINT_TRACE_POOL"
 # Overrides POOL_MIN_BYTES, so that tests can run a pool on a small corpus.
 MIN_BYTES_ENV = "KEXLINT_POOL_MIN_BYTES"
 
-# Set in the parent just before the fork; workers inherit it.
+# Set in the parent just before the fork (workers inherit it) and until the pool ends.
 _WORKER: tuple[Engine, dict[str, Any]] | None = None
 
 
@@ -139,13 +142,38 @@ def batches(items: list[Any], workers: int) -> list[tuple[int, list[str]]]:
     return runs
 
 
+def _shared(pool: Any, func: Callable[[Any], Any], tasks: list[Any], depth: int) -> Iterator[Any]:
+    """func over tasks, results in order, in the pool's workers and in this process: while the
+    result needed next is not ready, the parent runs the next task not yet handed out itself, rather
+    than wait (it would otherwise idle beside its workers; and what it does itself is not pickled).
+    `depth`: tasks handed to the workers ahead, so that none of them waits for the parent."""
+    pending: dict[int, Any] = {}
+    local: dict[int, Any] = {}
+    handed = 0
+    for index in range(len(tasks)):
+        while True:
+            while handed < len(tasks) and len(pending) < depth:
+                pending[handed] = pool.apply_async(func, (tasks[handed],))
+                handed += 1
+            if index in local:
+                yield local.pop(index)
+                break
+            job = pending[index]
+            if handed == len(tasks) or job.ready():
+                del pending[index]
+                yield job.get()
+                break
+            local[handed] = func(tasks[handed])
+            handed += 1
+
+
 class _PoolLocator:
     """Run.locator for a linter whose files the pool read: the documents the conclusions show are
     parsed again in the workers, in parallel, instead of in the parent alone after everything else."""
 
-    def __init__(self, pool: Any, workers: int, max_bytes: int) -> None:
+    def __init__(self, pool: Any, processes: int, max_bytes: int) -> None:
         self.pool = pool
-        self.workers = workers
+        self.processes = processes  # the workers and the parent
         self.max_bytes = max_bytes
 
     def __call__(self, spots: Mapping[str, Spot]) -> dict[str, Position]:
@@ -158,7 +186,7 @@ class _PoolLocator:
         if total < POOL_LOCATE_MIN_DOCUMENTS:
             return relocate(spots, self.max_bytes)
         # A file is read and decoded once: its spots stay in one task.
-        per_task = max(1, total // (self.workers * 4))
+        per_task = max(1, total // (self.processes * 4))
         tasks: list[dict[str, Spot]] = []
         task: dict[str, Spot] = {}
         count = 0
@@ -173,7 +201,7 @@ class _PoolLocator:
         if os.environ.get(TRACE_ENV):
             print(f"kexlint: {total} documents located in the pool", file=sys.stderr)
         found: dict[str, Position] = {}
-        for positions in self.pool.imap_unordered(_locate_batch, tasks):
+        for positions in _shared(self.pool, _locate_batch, tasks, 2 * (self.processes - 1)):
             found.update(positions)
         return found
 
@@ -212,7 +240,8 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
     collecting = gc.isenabled()
     gc.disable()
     gc.freeze()
-    pool = context.Pool(workers, initializer=_start_worker)
+    # The parent is one of the `workers`: it lints runs itself whenever it would wait (_shared).
+    pool = context.Pool(workers - 1, initializer=_start_worker)
 
     def close() -> None:
         global _WORKER
@@ -220,8 +249,8 @@ def lint_items(linter: Linter, items: Iterable[Any], jobs: int | None, stdin: Bi
         _WORKER = None
 
     try:
-        # imap keeps the order of the runs, and so of the files.
-        results = pool.imap(_lint_batch, [run for _, run in runs])
+        # In the order of the runs, and so of the files.
+        results = _shared(pool, _lint_batch, [run for _, run in runs], 2 * (workers - 1))
         for index, item in enumerate(items):
             if isinstance(item, str) and not in_parent(item):
                 if index in starts:
