@@ -311,6 +311,17 @@ class Facts:
 # pid), never in a message otherwise (YAML text cannot hold NUL).
 _MARKER = re.compile("\x00[0-9]+\\.[0-9]+\x00")
 _MARKERS = itertools.count()
+_marker_prefix = f"\x00{os.getpid()}."
+
+
+def _new_marker_prefix() -> None:
+    global _marker_prefix
+    _marker_prefix = f"\x00{os.getpid()}."
+
+
+# A forked worker numbers its markers after its own pid; asking os.getpid() per place cost a call each.
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork either
+    os.register_at_fork(after_in_child=_new_marker_prefix)
 Locator = Callable[[Mapping[str, tuple]], dict[str, tuple[int, int]]]
 
 
@@ -379,66 +390,87 @@ class Run:
     def _observe(self, obj: K8sObject, context: tuple | None) -> list[Finding]:
         findings: list[Finding] = []
         seen: set[tuple] = set()
-        kind = obj.ref.kind
+        ref = obj.ref
         # Per rule, findings beyond MAX_FINDINGS_PER_RULE are counted, not built: one crafted object
         # (a Pod with a million ports) must not cost a Finding per port.
         self._kept, self._dropped = {}, {}
         self._annotated = None  # a caller may change an object between two observations of it
-        for target_kind, actives in self.engine.plan(kind, context is not None):
+        settings = self.engine.settings
+        timed = self.deadline is not None
+        for target_kind, actives in self.engine.plan(ref.kind, context is not None):
             for target in targets(obj, target_kind):
                 for active in actives:
-                    rule = active.rule
-                    self._in = (rule.id, obj.ref)
-                    self._tick()
+                    if timed:
+                        self._in = (active.rule.id, ref)
+                        self._tick()
                     try:
-                        for finding in self._evaluate(active, target, context):
+                        # A list, or None when the rule found nothing (nearly always): ~10 rules run
+                        # on every object, and a generator per rule and target cost more than most
+                        # of the rules themselves.
+                        found = self._evaluate(active, target, context, settings)
+                    except RecursionError:
+                        # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
+                        # value nested a few hundred levels deep, which a JSON admission request can
+                        # carry, cannot be checked. Refuse the object rather than pass it unchecked.
+                        line, column = obj.locate(())
+                        raise InputError(f"{ref} nests too deeply to be checked (rule {active.rule.id})",
+                                         line or 0, column or 0) from None
+                    except DeadlineExceeded:
+                        raise
+                    except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
+                        raise RuleCrash(active.rule.id, ref, err) from err
+                    if found:
+                        for finding in found:
                             # The pods of an Argo workflow's templates share its hostNetwork field:
                             # one finding for the line, not one per template.
                             key = (finding.rule, finding.path, finding.message)
                             if key not in seen:
                                 seen.add(key)
                                 findings.append(finding)
-                    except RecursionError:
-                        # Not a bug of the rule: jsonschema (and repr() in its messages) recurse, so a
-                        # value nested a few hundred levels deep, which a JSON admission request can
-                        # carry, cannot be checked. Refuse the object rather than pass it unchecked.
-                        line, column = obj.locate(())
-                        raise InputError(f"{obj.ref} nests too deeply to be checked (rule {rule.id})",
-                                         line or 0, column or 0) from None
-                    except DeadlineExceeded:
-                        raise
-                    except Exception as err:  # noqa: BLE001 - reported as the rule's bug, with context
-                        raise RuleCrash(rule.id, obj.ref, err) from err
         if self._dropped:
             findings = _note_dropped(findings, self._dropped)
         return findings
 
-    def _evaluate(self, active: ActiveRule, target: Target, context: tuple | None) -> Iterator[Finding]:
+    def _evaluate(self, active: ActiveRule, target: Target, context: tuple | None,
+                  settings: Any) -> list[Finding] | None:
         rule = active.rule
-        value = target.value
-        if active.paths is not None and not any(has_path(value, path) for path in active.paths):
-            return
-        settings = self.engine.settings
+        found: list[Finding] | None = None
         if active.collector:
-            module = active.module
             groups = self.facts.by_rule.setdefault(rule.id, {})
-            for item in module.collect(  # type: ignore[union-attr]
+            timed = self.deadline is not None
+            obj = target.obj
+            resolve = target.resolve
+            for item in active.module.collect(  # type: ignore[union-attr]
                     target, active.params, settings,
-                    lambda path: self._place(active, target.obj, target.resolve(path), context)):
+                    lambda path: self._place(active, obj, resolve(path), context)):
                 if isinstance(item, Fact):
-                    self._tick()
-                    groups.setdefault(item.key, []).append(item)
+                    if timed:
+                        self._tick()
+                    group = groups.get(item.key)
+                    if group is None:
+                        groups[item.key] = [item]
+                    else:
+                        group.append(item)
                 elif context is None and self._keep(rule.id):
-                    yield self._finding(active, target.obj, target.resolve(item.path), item.message,
-                                        item.level)
-            return
+                    if found is None:
+                        found = []
+                    found.append(self._finding(active, obj, resolve(item.path), item.message, item.level))
+            return found
         if rule.schema is not None:
+            paths = active.paths
+            value = target.value
+            if paths is not None and not any(has_path(value, path) for path in paths):
+                return None
             hits: Iterable[Hit] = rule.schema_hits(target)
         else:
             hits = active.module.check(target, active.params, settings)  # type: ignore[union-attr]
         for hit in hits:
             if self._keep(rule.id):
-                yield self._finding(active, target.obj, target.resolve(hit.path), hit.message, hit.level)
+                if found is None:
+                    found = []
+                found.append(self._finding(active, target.obj, target.resolve(hit.path), hit.message,
+                                           hit.level))
+        return found
 
     def _tick(self) -> None:
         if self.deadline is not None:
@@ -497,11 +529,14 @@ class Run:
         """A place whose line is found at the end, if a finding shows it (most never are)."""
         doc = obj.doc
         assert doc is not None
-        marker = f"\x00{os.getpid()}.{next(_MARKERS)}\x00"
-        self.facts.spots[marker] = (doc.source, doc.line, doc.span[1] - doc.span[0], obj.prefix + tuple(path))
-        suppressed = self.engine.suppression(active.rule.id, obj)
-        token = (active.rule.id, obj.source, marker, None, tuple(path), obj.ref, suppressed)
-        return Place(str(obj.ref), marker, identity_of(obj.ref), False, token)
+        marker = f"{_marker_prefix}{next(_MARKERS)}\x00"
+        path = tuple(path)
+        self.facts.spots[marker] = (doc.source, doc.line, doc.span[1] - doc.span[0], obj.prefix + path)
+        # Label, identity and annotations as the object's other places share them (_about): a
+        # workload hands several rules a fact each, and pickling shares one copy between them.
+        suppressed = self._suppression(active.rule.id, obj)
+        token = (active.rule.id, doc.source, marker, None, path, obj.ref, suppressed)
+        return Place(self._label, marker, self._identity, False, token)
 
     def _located(self, conflicts: list[tuple[ActiveRule, Conflict]]) -> Callable[[str], str]:
         """Locate the spots these conflicts show; returns text → text with each marker replaced

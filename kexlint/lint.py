@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from .engine import Engine, RuleCrash, objects_of
 from .findings import Finding, InputProblem, ObjectRef
@@ -188,6 +188,11 @@ def read_source(path: str, stdin: BinaryIO | None, max_bytes: int) -> bytes:
     return data
 
 
+def relocate(spots: Mapping[str, Spot], max_bytes: int) -> dict[str, Position]:
+    """The positions of deferred spots (spots.locate), reading their files again."""
+    return locate_spots(spots, lambda path: read_source(path, None, max_bytes))
+
+
 def _too_large(size: int, limit: int) -> str:
     return (f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB limit "
             "(raise it with --max-file-size)")
@@ -206,6 +211,8 @@ class Linter:
         self.helm = helm or HelmOptions()
         self.excerpts = excerpts
         self.result = LintResult()
+        # What finish() (or close()) ends: the --jobs pool, kept for locating the conclusions' fields.
+        self.closing: list[Callable[[], None]] = []
 
     def add(self, item: str | InputProblem | Skipped, stdin: BinaryIO | None = None,
             stdin_name: str = "<stdin>") -> None:
@@ -302,7 +309,7 @@ class Linter:
                 self.run.deferred = None
 
     def _relocate(self, spots: dict[str, Spot]) -> dict[str, Position]:
-        return locate_spots(spots, lambda path: read_source(path, None, self.max_bytes))
+        return relocate(spots, self.max_bytes)
 
     def lint_kustomization(self, directory: str) -> None:
         """`kubectl kustomize DIRECTORY` as one stream; strict like stdin, since it is all manifests."""
@@ -334,6 +341,11 @@ class Linter:
         self.lint_documents(read_documents(text, rendered.name, is_json=False), rendered.name, strict=True)
         self._keep_excerpts(text, rendered.name, first)
 
+    def close(self) -> None:
+        """End what linting started (a pool's workers); finish() does it too."""
+        while self.closing:
+            self.closing.pop()()
+
     def finish(self) -> LintResult:
         try:
             self.result.findings.extend(self.run.finish())
@@ -341,6 +353,8 @@ class Linter:
             # A cross-object conclusion's bug: one line, and the other rules' conclusions still count.
             self.result.findings.extend(crash.findings)
             self.result.problems.append(InputProblem("(cross-object rules)", 0, 0, str(crash)))
+        finally:
+            self.close()
         # Ties on the reported key fall back on the rest of the finding, so the order never depends
         # on which worker (or which order of facts) produced them.
         self.result.findings.sort(key=lambda f: (*f.sort_key(), f.pointer, str(f.object), f.related,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kexlint.parallel import MIN_BYTES_ENV, TRACE_ENV, default_jobs
+from kexlint.parallel import MIN_BYTES_ENV, TRACE_ENV, batches, default_jobs
 
 POD = """apiVersion: v1
 kind: Pod
@@ -72,14 +72,16 @@ def test_jobs_2_output_is_byte_identical_to_jobs_1(tmp_path: Path, fmt: str) -> 
     one = kexlint(["--jobs", "1", *args], forced, stdin)
     two = kexlint(["--jobs", "2", *args], forced, stdin)
     assert "pool of 2 workers" in two.stderr  # else this compares the sequential path with itself
+    # The fields of the conflicts were located in the workers, not in the parent.
+    assert "documents located in the pool" in two.stderr
     assert "pool" not in one.stderr
     assert one.stdout == two.stdout
     assert one.returncode == two.returncode == 2  # broken.yaml is an input problem
     # The conflicts across files, the context and stdin were all found.
     for expected in ("host-port-conflict", "node-port-conflict", "duplicate-key", "broken.yaml", "<stdin>"):
         assert expected in one.stdout
-    # The other side of a conflict is named by file and line, located in the parent after the
-    # workers' facts are merged.
+    # The other side of a conflict is named by file and line, located after the workers' facts
+    # are merged.
     assert re.search(r"also (bound|requested) by [^(]*\(" + re.escape(str(corpus)) + r"/app-\d\d\.yaml:\d+\)",
                      two.stdout)
     assert "\x00" not in two.stdout
@@ -130,3 +132,19 @@ def test_kustomization_directory_with_jobs_2(tmp_path: Path) -> None:
     assert "pool of 2 workers" in two.stderr
     assert one.stdout == two.stdout and one.returncode == two.returncode == 1
     assert "svc-kust" in one.stdout  # the rendered Service conflicts with the files' nodePort 30003
+
+
+def test_batches_keep_the_order_and_never_span_an_item_of_the_parent(tmp_path: Path) -> None:
+    names = []
+    for index, size in enumerate([10, 10, 50, 10, 10, 10]):
+        path = tmp_path / f"f{index}.yaml"
+        path.write_text("#" * size)
+        names.append(str(path))
+    items = [names[0], names[1], "-", names[2], names[2], names[3], str(tmp_path / "missing.yaml"),
+             names[4], names[5]]
+    runs = batches(items, 1)
+    # Every file in order, the same file named twice linted twice, runs starting where they say.
+    assert [path for _, run in runs for path in run] == [item for item in items if item != "-"]
+    for start, run in runs:
+        assert items[start:start + len(run)] == run
+    assert all("-" not in run for _, run in runs)
