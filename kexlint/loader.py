@@ -36,7 +36,16 @@ from yaml.events import (
 )
 
 from .errors import InputError
-from .scalars import COLLECTION_TAGS, MERGE, RESOLVERS, STRING_TAGS, scalar
+from .scalars import (
+    COLLECTION_TAGS,
+    MERGE,
+    NUMBER_START,
+    PLAIN_SPECIAL_FIRST,
+    PLAIN_WORDS,
+    RESOLVERS,
+    STRING_TAGS,
+    scalar,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
@@ -165,6 +174,36 @@ def _mark(mark: Any, line_offset: int) -> Position:
     return (mark.line + 1 + line_offset, mark.column + 1)
 
 
+def _check_open_sizes(stack: list[list[Any]], event: Any, line_offset: int) -> None:
+    """_fast_document's check of its open collections, every 65,536 events rather than per value."""
+    for open_frame in stack:
+        if len(open_frame[0]) > MAX_COLLECTION_ITEMS:
+            raise InputError(f"a {'mapping' if open_frame[1] else 'sequence'} with more than "
+                             f"{MAX_COLLECTION_ITEMS:,} entries", *_mark(event.start_mark, line_offset))
+
+
+def _merge_into(container: dict[Any, Any], merged_keys: set[Any], value: Any, mark: Any, line_offset: int
+                ) -> list[dict[Any, Any]]:
+    """Apply `<<: value` to the mapping where it is written (see _Builder._merge); merged_keys gets
+    the keys it brought that were not written before. Returns the mappings merged."""
+    sources = value if isinstance(value, list) else [value]
+    if not all(isinstance(m, dict) for m in sources):
+        raise InputError("merge key '<<' needs a mapping or a list of mappings", *_mark(mark, line_offset))
+    for source in reversed(sources):
+        for key, item in source.items():
+            if key not in container:
+                merged_keys.add(key)
+            container[key] = item
+    return sources
+
+
+# Plain scalars that start like a number → what they resolve to (immutable values only: int, float,
+# bool, None, str), shared by every builder of the process; bounded, since a hostile file could
+# write a million distinct numbers.
+_PLAIN_NUMBERS: dict[str, Any] = {}
+_PLAIN_NUMBERS_MAX = 4096
+
+
 def _is_merge_key(event: ScalarEvent) -> bool:
     """A plain `<<`, or `!!merge <<`, as go-yaml (which Kubernetes reads YAML with) takes them."""
     if event.value != "<<":
@@ -203,8 +242,204 @@ class _Builder:
             parser.dispose()
 
     def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
-        # One loop over the document's events with no call per value: this is the hot path, and
-        # Python function calls would cost more than libyaml's parsing.
+        if not self.record:
+            return self._fast_document(get_event, index)
+        return self._recording_document(get_event, start, index)
+
+    def _fast_document(self, get_event: Callable[[], Any], index: int) -> Document | None:
+        """_recording_document without positions, for the first reading of every document: the hot
+        path of a lint. Same values, duplicates, errors and limits (tests/test_loader_fast.py compares
+        the two), at less Python per event: the open collection lives in locals, the enclosing ones
+        in lists (a _Frame costs a Python call each), a key and the scalar value after it are taken
+        in one turn of the loop, and plain scalars resolve without a call unless they start like a
+        number."""
+        offset = self.line_offset
+        anchors: dict[str, tuple[Any, int]] = {}
+        duplicates: list[DuplicateKey] = []
+        stack: list[list[Any]] = []  # open collections, each [container, is_map, key, key_at, anchor, start, merged]
+        frame: list[Any] | None = None  # stack[-1]
+        container: Any = None  # frame[0]
+        in_map = False  # frame[1]
+        # The key of the open mapping waiting for its value, and the event that wrote it (for its
+        # line); kept in frame[2] and frame[3] while a nested collection is open, where _fast_path
+        # reads them.
+        pending: Any = _NO_KEY
+        pending_at: Any = None
+        count = 0  # events, with every alias use counted at the full size of what it repeats
+        expanded = 0  # what aliases added to count
+        root: Any = None
+        have_root = False
+        first_mark = None
+        words = PLAIN_WORDS
+        special_first = PLAIN_SPECIAL_FIRST
+        number_start = NUMBER_START
+        numbers = _PLAIN_NUMBERS
+        scalar_event = ScalarEvent
+        mapping_start = MappingStartEvent
+        sequence_start = SequenceStartEvent
+
+        while True:
+            event = get_event()
+            kind = type(event)
+            count += 1
+            if not count & 0xFFFF:
+                _check_open_sizes(stack, event, offset)
+            if kind is scalar_event and in_map and pending is _NO_KEY:
+                # A key stays the text as written; only `<<` is special.
+                tag = event.tag
+                if tag is None:
+                    pending = event.value
+                    if pending == "<<" and event.implicit[0]:
+                        pending = _MERGE_KEY
+                elif tag in STRING_TAGS:
+                    pending = event.value
+                elif tag == MERGE and event.value == "<<":
+                    pending = _MERGE_KEY  # `!!merge <<`, which go-yaml takes as a merge key too
+                else:
+                    pending = str(self._scalar(event))
+                pending_at = event
+                if event.anchor is not None:
+                    anchors[event.anchor] = (pending, 1)
+                # Its value, in the same turn: nearly always a scalar.
+                event = get_event()
+                kind = type(event)
+                count += 1
+                if not count & 0xFFFF:
+                    _check_open_sizes(stack, event, offset)
+            if kind is scalar_event:
+                tag = event.tag
+                if tag is None:
+                    value: Any = event.value
+                    if not value:
+                        if event.implicit[0]:
+                            value = None
+                    elif value[0] in special_first and event.implicit[0]:
+                        if value[0] not in number_start:
+                            value = words.get(value, value)
+                        elif value in numbers:
+                            value = numbers[value]
+                        else:
+                            value = self._plain_number(event)
+                else:
+                    value = self._scalar(event)
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+                if in_map:
+                    if pending is _MERGE_KEY or pending in container:
+                        self._repeated(stack, pending, value, pending_at, duplicates)
+                    else:
+                        container[pending] = value
+                    pending = _NO_KEY
+                elif frame is not None:
+                    container.append(value)
+                else:
+                    first_mark = event.start_mark
+                    root, have_root = value, True
+                continue
+            if kind is mapping_start or kind is sequence_start:
+                if event.tag not in COLLECTION_TAGS:
+                    raise InputError(f"unsupported YAML tag {event.tag!r}", *_mark(event.start_mark, offset))
+                if len(stack) >= MAX_DEPTH:
+                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event.start_mark, offset))
+                if frame is None:
+                    first_mark = event.start_mark
+                else:
+                    frame[2] = pending
+                    frame[3] = pending_at
+                in_map = kind is mapping_start
+                container = {} if in_map else []
+                frame = [container, in_map, _NO_KEY, None, event.anchor, count, None]
+                stack.append(frame)
+                pending = _NO_KEY
+                continue
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                assert frame is not None
+                value = container
+                if frame[4] is not None:
+                    anchors[frame[4]] = (value, count - frame[5] + 1)
+                stack.pop()
+                if stack:
+                    frame = stack[-1]
+                    container, in_map, pending, pending_at = frame[0], frame[1], frame[2], frame[3]
+                else:
+                    frame = container = None
+                    in_map = False
+            elif kind is AliasEvent:
+                anchored = anchors.get(event.anchor)
+                if anchored is None:
+                    raise InputError(f"alias *{event.anchor} refers to an unknown or enclosing anchor",
+                                     *_mark(event.start_mark, offset))
+                value, size = anchored
+                count += size
+                expanded += size
+                if expanded > MAX_EXPANDED_NODES:
+                    raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                                     *_mark(event.start_mark, offset))
+                if in_map and pending is _NO_KEY:
+                    if isinstance(value, (dict, list)):
+                        raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
+                    pending = value
+                    pending_at = event
+                    continue
+                if frame is None:  # pragma: no cover - no anchor exists before the root
+                    first_mark = event.start_mark
+            elif kind is DocumentEndEvent:
+                break
+            else:  # pragma: no cover - libyaml emits nothing else inside a document
+                raise InputError(f"unexpected YAML event {kind.__name__}", *_mark(event.start_mark, offset))
+
+            # A collection or alias value is complete: put it where it belongs.
+            if frame is None:
+                root, have_root = value, True
+            elif not in_map:
+                container.append(value)
+            elif pending is _NO_KEY:
+                # A mapping or sequence in key position (`? a: b`, `[a]: b`): scalar and alias keys
+                # are taken when their event arrives, collections only end up here.
+                raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
+            else:
+                if pending is _MERGE_KEY or pending in container:
+                    self._repeated(stack, pending, value, pending_at, duplicates)
+                else:
+                    container[pending] = value
+                pending = _NO_KEY
+        if not have_root:
+            return None
+        assert first_mark is not None
+        doc = Document(self.source, index, first_mark.line + 1 + offset, root, duplicates)
+        # Character span of the document in this builder's text, from the start of its first line.
+        doc.span = (first_mark.index - first_mark.column, event.end_mark.index)
+        return doc
+
+    def _repeated(self, stack: list[list[Any]], key: Any, value: Any, key_at: Any,
+                  duplicates: list[DuplicateKey]) -> None:
+        """_fast_document's placing of a value whose key is `<<` or already in the open mapping."""
+        frame = stack[-1]
+        container = frame[0]
+        if frame[6] is None:
+            frame[6] = set()
+        if key is _MERGE_KEY:
+            _merge_into(container, frame[6], value, key_at.start_mark, self.line_offset)
+            return
+        if key in frame[6]:
+            frame[6].discard(key)  # overrides a merged value: not a duplicate
+        else:
+            line, column = _mark(key_at.start_mark, self.line_offset)
+            path = [open_frame[2] if open_frame[1] else len(open_frame[0]) for open_frame in stack[:-1]]
+            duplicates.append(DuplicateKey((*path, key), line, column))
+        container[key] = value
+
+    def _plain_number(self, event: ScalarEvent) -> Any:
+        """A plain scalar that starts like a number, resolved and remembered: manifests repeat a few
+        hundred of them (ports, replicas, sizes) thousands of times."""
+        value = self._scalar(event)
+        if len(_PLAIN_NUMBERS) < _PLAIN_NUMBERS_MAX and len(event.value) <= 32:
+            _PLAIN_NUMBERS[event.value] = value
+        return value
+
+    def _recording_document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
+        # One loop over the document's events with no call per value. Only the re-reading of a
+        # document that is located comes here now; _fast_document reads everything first.
         record = self.record
         offset = self.line_offset
         line_base = (1 + offset) << _COLUMN_BITS
@@ -365,19 +600,12 @@ class _Builder:
         PyYAML) let explicit keys always win, which reads `hostNetwork: false` followed by
         `<<: *hostnet` as false while Kubernetes runs the pod with host networking.
         Merged keys are located at the `<<` (here, packed) that brought them in."""
-        merged = value if isinstance(value, list) else [value]
-        if not all(isinstance(m, dict) for m in merged):
-            raise InputError("merge key '<<' needs a mapping or a list of mappings",
-                             *_mark(frame.key_mark, self.line_offset))
-        container = frame.container
         if frame.merged is None:
             frame.merged = set()
-        for source in reversed(merged):
-            for key, item in source.items():
-                if key not in container:
-                    frame.merged.add(key)
-                container[key] = item
-                if self.record:
+        sources = _merge_into(frame.container, frame.merged, value, frame.key_mark, self.line_offset)
+        if self.record:
+            for source in reversed(sources):  # in the order of the merge: the tree's keys too
+                for key in source:
                     frame.children[key] = here
 
 
