@@ -185,7 +185,8 @@ def _random_block(rnd: random.Random, indent: int, depth: int) -> list[str]:
                 else:
                     lines.append(pad + "  - " + _value(rnd, pad + "    "))
         elif roll < 0.5:
-            lines.append(pad + "<<: " + rnd.choice(["*vb", "[*vb, *m]", "{q: 1, k: 2}", "*m", "*m", "*vb", "*n", "*va"]))
+            lines.append(pad + "<<: " + rnd.choice(["*vb", "[*vb, *m]", "{q: 1, k: 2}", "*m", "*m", "*vb", "*n",
+                                                    "*va"]))
         else:
             lines.append(pad + key + ": " + _value(rnd, pad + "  "))
     return lines
