@@ -36,7 +36,15 @@ from yaml.events import (
 )
 
 from .errors import InputError
-from .scalars import COLLECTION_TAGS, MERGE, RESOLVERS, STRING_TAGS, scalar
+from .scalars import (
+    COLLECTION_TAGS,
+    MERGE,
+    NUMBER_START,
+    PLAIN_SPECIAL_FIRST,
+    PLAIN_WORDS,
+    STRING_TAGS,
+    scalar,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~6 ms of start-up to import; annotations are strings
@@ -135,34 +143,42 @@ _MERGE_KEY = object()
 _NO_KEY = object()
 
 
-class _Frame:
-    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start_count", "merged", "position",
-                 "children")
-
-    def __init__(self, container: Any, is_map: bool, anchor: str | None, start_count: int) -> None:
-        self.container = container
-        self.is_map = is_map
-        self.key: Any = _NO_KEY
-        self.key_mark: Any = None
-        self.anchor = anchor
-        self.start_count = start_count
-        # Keys whose value came from a `<<` merge and was not written in this mapping (yet): writing
-        # one of them afterwards is an override, not a duplicate.
-        self.merged: set[Any] | None = None
-        # Only when recording positions: this container's packed position and its children's entries.
-        self.position = 0
-        self.children: Any = None
-
-
-def _path(stack: list[_Frame]) -> list[Any]:
-    path: list[Any] = []
-    for frame in stack[:-1]:
-        path.append(frame.key if frame.is_map else len(frame.container))
-    return path
-
-
 def _mark(mark: Any, line_offset: int) -> Position:
     return (mark.line + 1 + line_offset, mark.column + 1)
+
+
+def _check_open_sizes(stack: list[list[Any]], event: Any, line_offset: int) -> None:
+    """The builder's check of its open collections, every 65,536 events rather than per value."""
+    for open_frame in stack:
+        if len(open_frame[0]) > MAX_COLLECTION_ITEMS:
+            raise InputError(f"a {'mapping' if open_frame[1] else 'sequence'} with more than "
+                             f"{MAX_COLLECTION_ITEMS:,} entries", *_mark(event.start_mark, line_offset))
+
+
+def _merge_into(container: dict[Any, Any], merged_keys: set[Any], value: Any, mark: Any, line_offset: int
+                ) -> list[dict[Any, Any]]:
+    """Apply `<<: value` to the open mapping where it is written, as go-yaml v2 does
+    (sigs.k8s.io/yaml, so kubectl and the apiserver): it overrides keys written before it and is
+    overridden by keys written after it; in a list, earlier mappings win. The YAML 1.1 draft (and
+    PyYAML) let explicit keys always win, which reads `hostNetwork: false` followed by
+    `<<: *hostnet` as false while Kubernetes runs the pod with host networking.
+    merged_keys gets the keys it brought that were not written before; returns the mappings merged."""
+    sources = value if isinstance(value, list) else [value]
+    if not all(isinstance(m, dict) for m in sources):
+        raise InputError("merge key '<<' needs a mapping or a list of mappings", *_mark(mark, line_offset))
+    for source in reversed(sources):
+        for key, item in source.items():
+            if key not in container:
+                merged_keys.add(key)
+            container[key] = item
+    return sources
+
+
+# Plain scalars that start like a number → what they resolve to (immutable values only: int, float,
+# bool, None, str), shared by every builder of the process; bounded, since a hostile file could
+# write a million distinct numbers.
+_PLAIN_NUMBERS: dict[str, Any] = {}
+_PLAIN_NUMBERS_MAX = 4096
 
 
 def _is_merge_key(event: ScalarEvent) -> bool:
@@ -203,87 +219,147 @@ class _Builder:
             parser.dispose()
 
     def _document(self, get_event: Callable[[], Any], start: Any, index: int) -> Document | None:
-        # One loop over the document's events with no call per value: this is the hot path, and
-        # Python function calls would cost more than libyaml's parsing.
+        """One document's values, duplicates and (when recording) positions, from its events.
+
+        One loop with no call per value: this is the hot path of a lint, and Python function calls
+        would cost more than libyaml's parsing. The open collection lives in locals and the
+        enclosing ones in lists (an object per collection costs a Python __init__), a key and the
+        scalar value after it are taken in one turn, and plain scalars resolve without a call unless
+        they start like a number. tests/test_loader_fast.py holds it to the builder it replaced."""
         record = self.record
         offset = self.line_offset
-        line_base = (1 + offset) << _COLUMN_BITS
-
-        def packed(mark: Any) -> int:  # only when recording: a call per value is affordable there
-            return line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
-
+        line_base = (1 + offset) << _COLUMN_BITS  # packed positions: see PositionTree
         anchors: dict[str, tuple[Any, int]] = {}
         duplicates: list[DuplicateKey] = []
-        stack: list[_Frame] = []
-        frame: _Frame | None = None  # stack[-1]
+        # Open collections, each [container, is_map, key, key_at, anchor, start, merged, children,
+        # position]; the last two only when recording: its packed position and its children's entries.
+        stack: list[list[Any]] = []
+        frame: list[Any] | None = None  # stack[-1]
+        container: Any = None  # frame[0]
+        in_map = False  # frame[1]
+        children: Any = None  # frame[7]
+        # The key of the open mapping waiting for its value, and the event that wrote it (for its
+        # line); kept in frame[2] and frame[3] while a nested collection is open, where _repeated
+        # reads them for a duplicate's pointer.
+        pending: Any = _NO_KEY
+        pending_at: Any = None
         count = 0  # events, with every alias use counted at the full size of what it repeats
         expanded = 0  # what aliases added to count
         root: Any = None
         have_root = False
         first_mark = None
+        words = PLAIN_WORDS
+        special_first = PLAIN_SPECIAL_FIRST
+        number_start = NUMBER_START
+        numbers = _PLAIN_NUMBERS
+        scalar_event = ScalarEvent
+        mapping_start = MappingStartEvent
+        sequence_start = SequenceStartEvent
 
         while True:
             event = get_event()
             kind = type(event)
             count += 1
             if not count & 0xFFFF:
-                # Now and then rather than per value: the hot loop stays as it is.
-                for open_frame in stack:
-                    if len(open_frame.container) > MAX_COLLECTION_ITEMS:
-                        raise InputError(f"a {'mapping' if open_frame.is_map else 'sequence'} with more than "
-                                         f"{MAX_COLLECTION_ITEMS:,} entries", *_mark(event.start_mark, offset))
-            if first_mark is None:
-                first_mark = event.start_mark
-            if kind is ScalarEvent:
-                if frame is not None and frame.is_map and frame.key is _NO_KEY:
-                    # A key stays the text as written; only `<<` is special.
-                    tag = event.tag
-                    if tag is None or tag in STRING_TAGS:
-                        key = event.value
-                        if key == "<<" and tag is None and event.implicit[0]:
-                            key = _MERGE_KEY
-                    elif tag == MERGE and event.value == "<<":
-                        key = _MERGE_KEY  # `!!merge <<`, which go-yaml takes as a merge key too
-                    else:
-                        key = str(self._scalar(event))
-                    frame.key = key
-                    frame.key_mark = event.start_mark
-                    if event.anchor is not None:
-                        anchors[event.anchor] = (key, 1)
-                    continue
+                _check_open_sizes(stack, event, offset)
+            if kind is scalar_event and in_map and pending is _NO_KEY:
+                # A key stays the text as written; only `<<` is special.
+                tag = event.tag
+                if tag is None:
+                    pending = event.value
+                    if pending == "<<" and event.implicit[0]:
+                        pending = _MERGE_KEY
+                elif tag in STRING_TAGS:
+                    pending = event.value
+                elif tag == MERGE and event.value == "<<":
+                    pending = _MERGE_KEY  # `!!merge <<`, which go-yaml takes as a merge key too
+                else:
+                    pending = str(self._scalar(event))
+                pending_at = event
+                if event.anchor is not None:
+                    anchors[event.anchor] = (pending, 1)
+                # Its value, in the same turn: nearly always a scalar.
+                event = get_event()
+                kind = type(event)
+                count += 1
+                if not count & 0xFFFF:
+                    _check_open_sizes(stack, event, offset)
+            if kind is scalar_event:
                 tag = event.tag
                 if tag is None:
                     value: Any = event.value
-                    if event.implicit[0] and (not value or value[0] in RESOLVERS):
-                        value = self._scalar(event)
+                    if not value:
+                        if event.implicit[0]:
+                            value = None
+                    elif value[0] in special_first and event.implicit[0]:
+                        if value[0] not in number_start:
+                            value = words.get(value, value)
+                        elif value in numbers:
+                            value = numbers[value]
+                        else:
+                            value = self._plain_number(event)
                 else:
                     value = self._scalar(event)
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
-                mark = event.start_mark
-                entry = None
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if in_map:
+                    if pending is _MERGE_KEY or pending in container:
+                        self._repeated(stack, pending, value, pending_at, duplicates, None)
+                    else:
+                        container[pending] = value
+                        if record:  # a value in a mapping is located at its key
+                            mark = pending_at.start_mark
+                            children[pending] = line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
+                    pending = _NO_KEY
+                elif frame is not None:
+                    container.append(value)
+                    if record:
+                        mark = event.start_mark
+                        children.append(line_base + (mark.line << _COLUMN_BITS) + mark.column + 1)
+                else:
+                    first_mark = event.start_mark
+                    root, have_root = value, True
+                    if record:
+                        self.positions = line_base + (first_mark.line << _COLUMN_BITS) + first_mark.column + 1
+                continue
+            if kind is mapping_start or kind is sequence_start:
                 if event.tag not in COLLECTION_TAGS:
                     raise InputError(f"unsupported YAML tag {event.tag!r}", *_mark(event.start_mark, offset))
                 if len(stack) >= MAX_DEPTH:
                     raise InputError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event.start_mark, offset))
-                is_map = kind is MappingStartEvent
-                frame = _Frame({} if is_map else [], is_map, event.anchor, count)
+                if frame is None:
+                    first_mark = event.start_mark
+                else:
+                    frame[2] = pending
+                    frame[3] = pending_at
+                in_map = kind is mapping_start
+                container = {} if in_map else []
                 if record:
                     # Located where it starts; a mapping's value is moved to its key when placed.
-                    frame.position = packed(event.start_mark)
-                    frame.children = {} if is_map else []
+                    mark = event.start_mark
+                    children = {} if in_map else []
+                    frame = [container, in_map, _NO_KEY, None, event.anchor, count, None, children,
+                             line_base + (mark.line << _COLUMN_BITS) + mark.column + 1]
+                else:
+                    frame = [container, in_map, _NO_KEY, None, event.anchor, count, None]
                 stack.append(frame)
+                pending = _NO_KEY
                 continue
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
                 assert frame is not None
-                value = frame.container
-                entry = [frame.position, frame.children] if record else None
-                if frame.anchor is not None:
-                    anchors[frame.anchor] = (value, count - frame.start_count + 1)
+                value = container
+                entry = [frame[8], children] if record else None
+                if frame[4] is not None:
+                    anchors[frame[4]] = (value, count - frame[5] + 1)
                 stack.pop()
-                frame = stack[-1] if stack else None
-                mark = event.start_mark
+                if stack:
+                    frame = stack[-1]
+                    container, in_map, pending, pending_at = frame[0], frame[1], frame[2], frame[3]
+                    if record:
+                        children = frame[7]
+                else:
+                    frame = container = None
+                    in_map = False
             elif kind is AliasEvent:
                 anchored = anchors.get(event.anchor)
                 if anchored is None:
@@ -295,55 +371,50 @@ class _Builder:
                 if expanded > MAX_EXPANDED_NODES:
                     raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
                                      *_mark(event.start_mark, offset))
-                if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                if in_map and pending is _NO_KEY:
                     if isinstance(value, (dict, list)):
                         raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
-                    frame.key = value
-                    frame.key_mark = event.start_mark
+                    pending = value
+                    pending_at = event
                     continue
-                mark = event.start_mark
-                entry = None
+                entry = None  # an alias is located where it is written, not where its anchor is
+                if frame is None:  # pragma: no cover - no anchor exists before the root
+                    first_mark = event.start_mark
             elif kind is DocumentEndEvent:
                 break
             else:  # pragma: no cover - libyaml emits nothing else inside a document
                 raise InputError(f"unexpected YAML event {kind.__name__}", *_mark(event.start_mark, offset))
 
-            # The value is complete: put it where it belongs. When recording, entry is its
-            # position-tree entry (None: a leaf at mark).
+            # A collection or alias value is complete: put it where it belongs. When recording,
+            # entry is its position-tree entry (None: a leaf where its event starts).
             if frame is None:
                 root, have_root = value, True
                 if record:
-                    self.positions = entry if entry is not None else packed(mark)
-            elif not frame.is_map:
+                    mark = event.start_mark
+                    self.positions = (entry if entry is not None
+                                      else line_base + (mark.line << _COLUMN_BITS) + mark.column + 1)
+            elif not in_map:
+                container.append(value)
                 if record:
-                    frame.children.append(entry if entry is not None else packed(mark))
-                frame.container.append(value)
+                    mark = event.start_mark
+                    children.append(entry if entry is not None
+                                    else line_base + (mark.line << _COLUMN_BITS) + mark.column + 1)
+            elif pending is _NO_KEY:
+                # A mapping or sequence in key position (`? a: b`, `[a]: b`): scalar and alias keys
+                # are taken when their event arrives, collections only end up here.
+                raise InputError("mapping keys must be scalars", *_mark(event.start_mark, offset))
             else:
-                key = frame.key
-                if key is _NO_KEY:
-                    # A mapping or sequence in key position (`? a: b`, `[a]: b`): scalar and alias keys
-                    # are taken when their event arrives, collections only end up here.
-                    raise InputError("mapping keys must be scalars", *_mark(mark, offset))
-                frame.key = _NO_KEY
-                if key is _MERGE_KEY:
-                    self._merge(frame, value, packed(frame.key_mark) if record else 0)
-                    continue
-                container = frame.container
-                if key in container:
-                    if frame.merged is not None and key in frame.merged:
-                        frame.merged.discard(key)  # overrides a merged value: not a duplicate
-                    else:
-                        line, column = _mark(frame.key_mark, offset)
-                        pointer = (*_path(stack), key)
-                        duplicates.append(DuplicateKey(pointer, line, column))
-                        if record:
-                            self.first_positions.setdefault(
-                                pointer, _unpack(_entry_position(frame.children[key])))
                 if record:
-                    # A value in a mapping is located at its key.
-                    here = packed(frame.key_mark)
-                    frame.children[key] = here if entry is None else [here, entry[1]]
-                container[key] = value
+                    mark = pending_at.start_mark
+                    here = line_base + (mark.line << _COLUMN_BITS) + mark.column + 1
+                    entry = here if entry is None else [here, entry[1]]
+                if pending is _MERGE_KEY or pending in container:
+                    self._repeated(stack, pending, value, pending_at, duplicates, entry)
+                else:
+                    container[pending] = value
+                    if record:
+                        children[pending] = entry
+                pending = _NO_KEY
         if not have_root:
             return None
         assert first_mark is not None
@@ -352,33 +423,53 @@ class _Builder:
         doc.span = (first_mark.index - first_mark.column, event.end_mark.index)
         return doc
 
+    def _repeated(self, stack: list[list[Any]], key: Any, value: Any, key_at: Any,
+                  duplicates: list[DuplicateKey], entry: Any) -> None:
+        """The placing of a value whose key is `<<` or already in the open mapping; when recording,
+        entry is the value's position-tree entry (None for a scalar: a leaf at its key)."""
+        frame = stack[-1]
+        container = frame[0]
+        if frame[6] is None:
+            # Keys whose value came from a `<<` merge and was not written in this mapping (yet):
+            # writing one of them afterwards is an override, not a duplicate.
+            frame[6] = set()
+        mark = key_at.start_mark
+        here = ((1 + self.line_offset + mark.line) << _COLUMN_BITS) + mark.column + 1
+        if key is _MERGE_KEY:
+            sources = _merge_into(container, frame[6], value, mark, self.line_offset)
+            if self.record:
+                # Merged keys are located at the `<<` that brought them in, in the merge's order.
+                children = frame[7]
+                for source in reversed(sources):
+                    for merged in source:
+                        children[merged] = here
+            return
+        if key in frame[6]:
+            frame[6].discard(key)  # overrides a merged value: not a duplicate
+        else:
+            line, column = _mark(mark, self.line_offset)
+            path = [open_frame[2] if open_frame[1] else len(open_frame[0]) for open_frame in stack[:-1]]
+            pointer = (*path, key)
+            duplicates.append(DuplicateKey(pointer, line, column))
+            if self.record:
+                self.first_positions.setdefault(pointer, _unpack(_entry_position(frame[7][key])))
+        container[key] = value
+        if self.record:
+            frame[7][key] = here if entry is None else entry
+
+    def _plain_number(self, event: ScalarEvent) -> Any:
+        """A plain scalar that starts like a number, resolved and remembered: manifests repeat a few
+        hundred of them (ports, replicas, sizes) thousands of times."""
+        value = self._scalar(event)
+        if len(_PLAIN_NUMBERS) < _PLAIN_NUMBERS_MAX and len(event.value) <= 32:
+            _PLAIN_NUMBERS[event.value] = value
+        return value
+
     def _scalar(self, event: ScalarEvent) -> Any:
         try:
             return scalar(event)
         except InputError as err:
             raise InputError(err.message, *_mark(event.start_mark, self.line_offset)) from None
-
-    def _merge(self, frame: _Frame, value: Any, here: int) -> None:
-        """Apply `<<: value` to the open mapping where it is written, as go-yaml v2 does
-        (sigs.k8s.io/yaml, so kubectl and the apiserver): it overrides keys written before it and is
-        overridden by keys written after it; in a list, earlier mappings win. The YAML 1.1 draft (and
-        PyYAML) let explicit keys always win, which reads `hostNetwork: false` followed by
-        `<<: *hostnet` as false while Kubernetes runs the pod with host networking.
-        Merged keys are located at the `<<` (here, packed) that brought them in."""
-        merged = value if isinstance(value, list) else [value]
-        if not all(isinstance(m, dict) for m in merged):
-            raise InputError("merge key '<<' needs a mapping or a list of mappings",
-                             *_mark(frame.key_mark, self.line_offset))
-        container = frame.container
-        if frame.merged is None:
-            frame.merged = set()
-        for source in reversed(merged):
-            for key, item in source.items():
-                if key not in container:
-                    frame.merged.add(key)
-                container[key] = item
-                if self.record:
-                    frame.children[key] = here
 
 
 # --- which parser builds YAML documents -----------------------------------------------------------

@@ -141,6 +141,32 @@ def _resolve_plain(value: str) -> Any:
     return value
 
 
+# The plain scalars that _resolve_plain reads as something other than a string and that do not start
+# like a number: YAML 1.1 booleans and nulls, plus go-yaml's y/n. With PLAIN_SPECIAL_FIRST they let
+# the loader resolve the common plain string (a name, an image) with a set test and no call; what
+# starts like a number still goes through _resolve_plain. tests/test_scalars_fast.py checks the table
+# against _resolve_plain and PyYAML's resolvers.
+PLAIN_WORDS: dict[str, Any] = {
+    **_SHORT_BOOLS,
+    **{word: True for word in ("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{word: False for word in ("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{word: None for word in ("~", "null", "Null", "NULL")},
+}
+NUMBER_START = _NUMBER_START
+PLAIN_SPECIAL_FIRST = frozenset(word[0] for word in PLAIN_WORDS) | _NUMBER_START
+
+
+def resolve_plain(value: str) -> Any:
+    """_resolve_plain with the shortcuts the loader takes inline (the reference for tests)."""
+    if not value:
+        return None
+    if value[0] not in PLAIN_SPECIAL_FIRST:
+        return value
+    if value[0] in _NUMBER_START:
+        return _resolve_plain(value)
+    return PLAIN_WORDS.get(value, value)
+
+
 def scalar(event: ScalarEvent) -> Any:
     tag = event.tag
     if tag is None:
