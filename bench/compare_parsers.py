@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kexlint import loader, loader_ryml  # noqa: E402
 from kexlint.lint import MANIFEST_SUFFIXES  # noqa: E402
 from kexlint.loader import InputError, decode, read_documents  # noqa: E402
+from tests.strict_values import strict  # noqa: E402 - the comparison the parser tests use
 
 
 def files_of(paths: list[str]) -> list[Path]:
@@ -39,16 +39,6 @@ def files_of(paths: list[str]) -> list[Path]:
             found.append(path)
     return found
 
-
-def strict(value):
-    """A value with its types spelled out, so that True != 1 and 1.0 != 1 when compared."""
-    if isinstance(value, dict):
-        return ("dict", [(k, strict(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [strict(v) for v in value])
-    if isinstance(value, float) and math.isnan(value):
-        return ("float", "nan")
-    return (type(value).__name__, value)
 
 
 def reading(text: str, source: str, parser: str, positions: bool) -> list:

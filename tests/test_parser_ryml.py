@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from strict_values import strict
 
 from kexlint import loader
 
@@ -49,17 +49,6 @@ def test_lint_imports_no_rapidyaml_unless_selected() -> None:
 
 ryml = pytest.importorskip("ryml", reason="rapidyaml is not installed (pip install -e '.[rapidyaml]')")
 from kexlint import loader_ryml  # noqa: E402 - needs rapidyaml
-
-
-def strict(value):
-    """Types spelled out: True is not 1 and 1.0 is not 1."""
-    if isinstance(value, dict):
-        return ("dict", [(k, strict(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [strict(v) for v in value])
-    if isinstance(value, float) and math.isnan(value):
-        return ("float", "nan")
-    return (type(value).__name__, value)
 
 
 def both(text: str) -> tuple[list, list, int]:

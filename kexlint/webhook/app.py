@@ -113,8 +113,8 @@ def create_app(config_path: str | os.PathLike[str] | None = None, cluster_state:
         """POST /validate: (status, JSON body), read straight from the WSGI environ."""
         if _client_verified() is False:
             # --client-ca: only a client with a certificate from that CA (the apiserver) may ask.
-            return 403, _COMPACT.encode({"error": "a client certificate signed by the webhook's client CA is "
-                                                  "required", "code": 403}).encode()
+            return 403, _encoded({"error": "a client certificate signed by the webhook's client CA is required",
+                                  "code": 403})
         start = time.perf_counter()
         outcome = _review(state, environ)
         if state.delay:
@@ -123,7 +123,7 @@ def create_app(config_path: str | os.PathLike[str] | None = None, cluster_state:
         metrics.record(outcome, seconds)
         record = {**outcome.log_record(), "duration_ms": round(seconds * 1000, 3)}
         log.info("review", extra={"fields": record})
-        return outcome.status, _COMPACT.encode(outcome.body).encode()
+        return outcome.status, _encoded(outcome.body)
 
     @app.post("/validate")
     def validate() -> Response:
@@ -177,7 +177,7 @@ class _ValidateFirst:
             status, body = self.answer(environ)
         except Exception as err:  # pragma: no cover - admission.handle never raises
             self.log.error("unhandled error", exc_info=err, extra={"fields": {"path": "/validate"}})
-            status, body = 500, _COMPACT.encode({"error": "internal error", "code": 500}).encode()
+            status, body = 500, _encoded({"error": "internal error", "code": 500})
         # The status line and headers exactly as Flask's Response would give them.
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -225,4 +225,9 @@ def _review(state: State, environ: dict[str, Any]) -> Outcome:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(_COMPACT.encode(body), status, content_type="application/json")
+    return Response(_encoded(body), status, content_type="application/json")
+
+
+def _encoded(body: dict[str, Any]) -> bytes:
+    """Every answer's JSON: compact, as the apiserver reads it."""
+    return _COMPACT.encode(body).encode()

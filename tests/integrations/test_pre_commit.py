@@ -114,9 +114,9 @@ def _stage(project: Path, env: dict[str, str], files: dict[str, str]) -> None:
     _git("add", "-A", cwd=project, env=env)
 
 
-def _pre_commit(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`pre-commit run`: the staged files, as the git hook would run it."""
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run"], cwd=project, env=env,
+def _pre_commit(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run ARGS`; without ARGS the staged files, as the git hook would run it."""
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -263,8 +263,7 @@ def test_staged_files_miss_a_conflict_that_all_files_finds(project: Path, env: d
     _stage(project, env, {"deploy/b.yaml": NODE_PORT_SERVICE.format(name="b")})
     staged = _pre_commit(project, env)
     assert staged.returncode == 0, staged.stdout + staged.stderr
-    every = subprocess.run([sys.executable, "-m", "pre_commit", "run", "kexlint", "--all-files"], cwd=project,
-                           env=env, capture_output=True, text=True, timeout=600)
+    every = _pre_commit(project, env, "kexlint", "--all-files")
     assert every.returncode == 1 and "node-port-conflict" in every.stdout, every.stdout + every.stderr
 
 
@@ -276,9 +275,7 @@ def test_the_serial_hook_lints_its_files_with_a_pool(project: Path, env: dict[st
     if default_jobs() < 2:
         pytest.skip("one core available: kexlint never starts a pool here")
     _stage(project, env, {f"deploy/svc-{i}.yaml": NODE_PORT_SERVICE.format(name=f"svc-{i}") for i in range(8)})
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "kexlint", "--verbose"], cwd=project,
-                          env={**env, MIN_BYTES_ENV: "0", TRACE_ENV: "1"}, capture_output=True, text=True,
-                          timeout=600)
+    done = _pre_commit(project, {**env, MIN_BYTES_ENV: "0", TRACE_ENV: "1"}, "kexlint", "--verbose")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "kexlint: pool of " in done.stdout, done.stdout
     assert done.stdout.count("node-port-conflict") >= 8
